@@ -1,0 +1,265 @@
+"""The `cascada` command line: parses arguments and calls the library, nothing more."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cascada.errors import CascadaInputError, MissingExtraError
+
+app = typer.Typer(
+    help="cascada: all-hazards risk and resilience — assets, dependencies, people, cascades.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+region_app = typer.Typer(help="Build, inspect and convert regions.", no_args_is_help=True)
+hazards_app = typer.Typer(help="Hazard families.", no_args_is_help=True)
+app.add_typer(region_app, name="region")
+app.add_typer(hazards_app, name="hazards")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn input errors into one clear line on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CascadaInputError as exc:
+            _fail(str(exc))
+        except MissingExtraError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+class _Steps:
+    """A Rich progress display fed by the library's step callbacks."""
+
+    def __init__(self, total: int) -> None:
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+            console=err_console, transient=False, disable=not err_console.is_terminal,
+        )
+        self.task = self.progress.add_task("starting", total=total)
+        self.started = False
+
+    def __enter__(self) -> _Steps:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.update(self.task, completed=self.progress.tasks[0].total,
+                             description="done")
+        self.progress.__exit__(*exc)
+
+    def __call__(self, name: str) -> None:
+        if self.started:
+            self.progress.advance(self.task)
+        self.started = True
+        self.progress.update(self.task, description=name)
+        if not err_console.is_terminal:
+            err_console.print(f"· {name}", highlight=False)
+
+
+# --------------------------------------------------------------------------- region
+
+
+@region_app.command("from-osm")
+@_clear_errors
+def region_from_osm(
+    pbf: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf)")],
+    output: Annotated[Path, typer.Option("--output", "-o",
+                                         help="region file (.gpkg) or folder")] = Path(
+        "regions/region.gpkg"),
+    name: Annotated[str, typer.Option(help="region name")] = "",
+    population: Annotated[float, typer.Option(help="residents to place (people)")] = 519_562,
+) -> None:
+    """Build a region (assets, inferred dependencies, people) from an OSM extract."""
+    from cascada.region.io import write_region
+    from cascada.region.osm import build_region_from_osm
+
+    if not pbf.exists():
+        raise CascadaInputError("OSM file not found", file=pbf)
+    start = time.perf_counter()
+    with _Steps(total=6) as steps:
+        region = build_region_from_osm(pbf, name=name or pbf.name.split(".")[0],
+                                       population_total=population, progress=steps)
+        steps("writing")
+        write_region(region, output)
+    console.print(
+        f"region [bold]{region.name}[/]: {region.n_assets:,} assets, "
+        f"{len(region.dependencies):,} dependencies, {len(region.people):,} population points "
+        f"({region.people['population'].sum():,.0f} people) → {output} "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+
+
+@region_app.command("info")
+@_clear_errors
+def region_info(
+    region: Annotated[Path, typer.Argument(help="region file (.gpkg) or folder")],
+) -> None:
+    """Show a region's assets per sector and type, dependencies and people."""
+    from cascada.region.io import read_region
+
+    r = read_region(region)
+    table = Table(title=f"{r.name}: {r.n_assets:,} assets")
+    for col in ("sector", "asset type", "assets", "value (EUR M)"):
+        table.add_column(col, justify="right" if col in ("assets", "value (EUR M)") else "left")
+    for row in r.summary().itertuples():
+        table.add_row(row.sector, row.asset_type, f"{row.assets:,}", f"{row.value_eur / 1e6:,.1f}")
+    console.print(table)
+    kinds = r.dependencies.groupby("kind").size()
+    console.print("dependencies: " + ", ".join(f"{k} {v:,}" for k, v in kinds.items()))
+    console.print(f"people: {r.people['population'].sum():,.0f} in {len(r.people):,} points; "
+                  f"service links: {len(r.service_links):,}")
+    for key in ("licence", "population_method"):
+        if key in r.metadata:
+            console.print(f"{key.replace('_', ' ')}: {r.metadata[key]}", highlight=False)
+
+
+@region_app.command("types")
+def region_types() -> None:
+    """List the asset types of the catalogue with their defaults."""
+    from cascada.region.catalogue import load_asset_types
+
+    cat = load_asset_types()
+    table = Table(title=f"asset types (catalogue {cat.version})")
+    for col in ("asset type", "label", "value (EUR)", "basis", "backup (h)",
+                "repair ds1-ds4 (h)"):
+        table.add_column(col)
+    for asset_type, row in cat.table.iterrows():
+        repair = "/".join(f"{row[f'repair_hours_ds{i}']:g}" for i in range(1, 5))
+        table.add_row(asset_type, str(row["label"]), f"{row['value_eur']:,.0f}",
+                      row["value_basis"], f"{row['backup_hours']:g}", repair)
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- hazards
+
+
+@hazards_app.command("list")
+def hazards_list() -> None:
+    """List the hazard families and their intensity units."""
+    from cascada.hazards.eventset import HAZARD_UNITS
+
+    table = Table(title="hazard families")
+    table.add_column("hazard")
+    table.add_column("intensity unit")
+    for hazard, unit in HAZARD_UNITS.items():
+        table.add_row(hazard, unit)
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- run / report
+
+
+def _headline_table(summary: dict, services) -> Table:
+    head = summary["headline"]
+    table = Table(title=f"{summary['scenario']} — {summary['samples']} samples, "
+                        f"{summary['hours']} h, seed {summary['seed']}")
+    for col in ("service", "peak people without", "people-hours lost (mean)", "90 % interval",
+                "back to 10 % of peak"):
+        table.add_column(col, justify="left" if col == "service" else "right")
+    for r in services.itertuples():
+        restored = ("not within horizon" if r.restored_90pct_hour != r.restored_90pct_hour
+                    else f"hour {r.restored_90pct_hour:.0f}")
+        table.add_row(r.service, f"{r.peak_people_without_mean:,.0f}",
+                      f"{r.people_hours_lost_mean:,.0f}",
+                      f"{r.people_hours_lost_p05:,.0f} – {r.people_hours_lost_p95:,.0f}",
+                      restored)
+    table.caption = (
+        f"hospitals losing function: {head['hospitals_affected_mean']:.1f} of "
+        f"{head['hospitals_total']} (on backup: {head['hospitals_on_backup_mean']:.1f}) · "
+        f"direct loss: EUR {head['direct_loss_eur_mean'] / 1e6:,.1f} M "
+        f"(90 %: {head['direct_loss_eur_p05'] / 1e6:,.1f} – "
+        f"{head['direct_loss_eur_p95'] / 1e6:,.1f} M) · "
+        f"assets damaged: {head['assets_damaged_mean']:.1f}"
+    )
+    return table
+
+
+@app.command("run")
+@_clear_errors
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario file (.toml)")],
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="run folder (default runs/<name>-<time>)")
+                      ] = None,
+    seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
+    samples: Annotated[int | None, typer.Option(help="override Monte-Carlo samples")] = None,
+    region: Annotated[Path | None, typer.Option(help="override the scenario's region")] = None,
+    report: Annotated[bool, typer.Option(help="write report.html")] = True,
+) -> None:
+    """Run one scenario: hazard → damage → cascade → impact; write a run folder."""
+    from cascada.risk.config import read_scenario
+    from cascada.risk.scenario import run_scenario
+    from cascada.store.runfolder import default_run_dir, write_run
+
+    sc = read_scenario(scenario)
+    overrides = {k: v for k, v in (("seed", seed), ("samples", samples)) if v is not None}
+    if region is not None:
+        overrides["region"] = region.resolve()
+    if overrides:
+        sc = sc.model_copy(update={"scenario": sc.scenario.model_copy(update=overrides)})
+    destination = output or default_run_dir(sc.scenario.name)
+    writer = None
+    if report:
+        from cascada.report import write_report
+
+        writer = write_report
+    start = time.perf_counter()
+    with _Steps(total=7) as steps:
+        result = run_scenario(sc, progress=steps)
+        steps("writing run folder and report")
+        write_run(result, destination, report=writer)
+    console.print(_headline_table(result.summary, result.services))
+    console.print(f"run folder: {destination}  ({time.perf_counter() - start:.1f} s)")
+    if report:
+        console.print(f"report: {(destination / 'report.html').resolve()}", highlight=False,
+                      soft_wrap=True)
+
+
+@app.command("report")
+@_clear_errors
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="run folder")],
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="report file (default RUN/report.html)")
+                      ] = None,
+) -> None:
+    """(Re)write the HTML report of a run folder."""
+    from cascada.report import write_report
+
+    if not run_dir.is_dir():
+        raise CascadaInputError("run folder not found", file=run_dir)
+    path = write_report(run_dir, output)
+    console.print(f"report: {Path(path).resolve()}", highlight=False, soft_wrap=True)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

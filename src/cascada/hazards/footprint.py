@@ -1,0 +1,183 @@
+"""Hazard footprints read from files and sampled at assets.
+
+A footprint is a raster (GeoTIFF) or a vector layer (GeoJSON, GeoPackage,
+GeoParquet, Shapefile) of polygons with an intensity column, in the hazard's
+unit. Sampling rules: a point asset takes the value at the point; a line asset
+takes the maximum along the line, and its exposed length (metres of line where
+the intensity is > 0) is recorded. Rasters in another CRS are handled by
+projecting the assets into the raster's CRS; nodata / NaN cells mean "no
+hazard". Vector intensities must be finite numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy import sparse
+
+from cascada.errors import CascadaInputError, require
+from cascada.hazards.eventset import HAZARD_UNITS, EventSet
+
+RASTER_SUFFIXES = {".tif", ".tiff"}
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".parquet", ".shp", ".fgb"}
+_LINE_STEP_M = 10.0  # sampling step along lines for rasters, metres
+
+
+def read_vector_footprint(path: str | Path, intensity_column: str) -> gpd.GeoDataFrame:
+    """Read polygons with an intensity column; checks CRS, geometry and values."""
+    path = Path(path)
+    if not path.exists():
+        raise CascadaInputError("hazard footprint not found", file=path)
+    try:
+        gdf = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+    except Exception as exc:
+        raise CascadaInputError(f"cannot read the footprint: {exc}", file=path) from exc
+    if gdf.crs is None:
+        raise CascadaInputError(
+            "the footprint has no coordinate reference system (CRS)", file=path,
+            field="geometry", hint="GeoJSON is EPSG:4326 by definition; set the CRS of other files",
+        )
+    if intensity_column not in gdf.columns:
+        raise CascadaInputError(
+            f"no intensity column {intensity_column!r}", file=path, field=intensity_column,
+            hint=f"columns: {', '.join(c for c in gdf.columns if c != 'geometry')}",
+        )
+    values = pd.to_numeric(gdf[intensity_column], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if len(bad):
+        raise CascadaInputError(
+            f"intensity must be a finite number >= 0, got {gdf[intensity_column].iloc[bad[0]]!r}",
+            file=path, row=int(bad[0]), field=intensity_column,
+        )
+    geoms = gdf.geometry.values
+    bad = np.flatnonzero(shapely.is_missing(geoms) | ~shapely.is_valid(geoms))
+    if len(bad):
+        reason = "missing" if shapely.is_missing(geoms[bad[0]]) else shapely.is_valid_reason(
+            geoms[bad[0]])
+        raise CascadaInputError(f"invalid geometry ({reason})", file=path, row=int(bad[0]),
+                                field="geometry", hint="repair it, e.g. QGIS 'Fix geometries'")
+    gtype = gdf.geometry.geom_type
+    bad = np.flatnonzero(~gtype.isin(["Polygon", "MultiPolygon"]).to_numpy())
+    if len(bad):
+        raise CascadaInputError(f"footprints must be polygons, got {gtype.iloc[bad[0]]}",
+                                file=path, row=int(bad[0]), field="geometry")
+    out = gpd.GeoDataFrame({"intensity": values}, geometry=gdf.geometry.values, crs=gdf.crs)
+    return out.to_crs("EPSG:4326")
+
+
+def sample_vector(assets: gpd.GeoDataFrame, footprint: gpd.GeoDataFrame
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Intensity and exposed length at each asset from footprint polygons.
+
+    Returns (intensity [assets] float32 — max over intersecting polygons,
+    exposed_length_m [assets] float32 — line length inside polygons with
+    intensity > 0, 0 for points).
+    """
+    metric_crs = assets.estimate_utm_crs()
+    a = assets.geometry.to_crs(metric_crs).reset_index(drop=True)
+    f = footprint.to_crs(metric_crs)
+    f = f[f["intensity"] > 0].reset_index(drop=True)
+    intensity = np.zeros(len(a), np.float32)
+    exposed = np.zeros(len(a), np.float32)
+    if len(f) == 0 or len(a) == 0:
+        return intensity, exposed
+    tree = shapely.STRtree(f.geometry.values)
+    asset_idx, poly_idx = tree.query(a.values, predicate="intersects")
+    if len(asset_idx):
+        np.maximum.at(intensity, asset_idx, f["intensity"].to_numpy(np.float32)[poly_idx])
+    is_line = a.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+    hit_lines = np.unique(asset_idx[is_line[asset_idx]])
+    if len(hit_lines):
+        union = shapely.union_all(f.geometry.values)
+        exposed[hit_lines] = shapely.length(
+            shapely.intersection(a.values[hit_lines], union)
+        ).astype(np.float32)
+    return intensity, exposed
+
+
+def sample_raster(assets: gpd.GeoDataFrame, path: str | Path, band: int = 1
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Intensity and exposed length at each asset from a GeoTIFF band.
+
+    Points take the cell value; lines the maximum over points every 10 m along
+    the line, and the exposed length is the share of those points with a value
+    > 0 times the line's length (metres). Nodata and NaN cells count as 0.
+    """
+    rasterio = require("rasterio", "raster")
+    path = Path(path)
+    if not path.exists():
+        raise CascadaInputError("hazard raster not found", file=path)
+    try:
+        src = rasterio.open(path)
+    except Exception as exc:
+        raise CascadaInputError(f"cannot read the raster: {exc}", file=path) from exc
+    with src:
+        if src.crs is None:
+            raise CascadaInputError("the raster has no CRS", file=path, field="crs",
+                                    hint="assign one, e.g. gdal_edit.py -a_srs EPSG:32633")
+        data = src.read(band, masked=True).astype("float64").filled(np.nan)
+        transform = src.transform
+        raster_crs = pyproj.CRS.from_user_input(src.crs.to_wkt())
+    metric_crs = assets.estimate_utm_crs()
+    metric = assets.geometry.to_crs(metric_crs).reset_index(drop=True)
+    n = len(metric)
+    is_line = metric.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+    # Sample points: the point itself, or points every _LINE_STEP_M along each line.
+    dense = shapely.segmentize(metric.values, _LINE_STEP_M)
+    coords, owner = shapely.get_coordinates(dense, return_index=True)
+    xs, ys = pyproj.Transformer.from_crs(metric_crs, raster_crs, always_xy=True).transform(
+        coords[:, 0], coords[:, 1])
+    rows, cols = rasterio.transform.rowcol(transform, xs, ys)
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    inside = (rows >= 0) & (rows < data.shape[0]) & (cols >= 0) & (cols < data.shape[1])
+    values = np.zeros(len(rows))
+    values[inside] = data[rows[inside], cols[inside]]
+    values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
+    intensity = np.zeros(n)
+    np.maximum.at(intensity, owner, values)
+    wet = np.bincount(owner, weights=(values > 0).astype(float), minlength=n)
+    total = np.bincount(owner, minlength=n).astype(float)
+    lengths = shapely.length(metric.values)
+    exposed = np.where(is_line, lengths * wet / np.maximum(total, 1), 0.0)
+    return intensity.astype(np.float32), exposed.astype(np.float32)
+
+
+def footprint_eventset(
+    assets: gpd.GeoDataFrame,
+    path: str | Path,
+    hazard: str,
+    *,
+    intensity_column: str = "intensity",
+    event_id: str | None = None,
+    annual_rate: float = 0.0,
+    band: int = 1,
+) -> EventSet:
+    """A one-event EventSet from a footprint file sampled at the region's assets."""
+    path = Path(path)
+    if hazard not in HAZARD_UNITS:
+        raise CascadaInputError(f"unknown hazard {hazard!r}", field="hazard",
+                                hint=f"known hazards: {', '.join(HAZARD_UNITS)}")
+    suffix = path.suffix.lower()
+    if suffix in RASTER_SUFFIXES:
+        intensity, exposed = sample_raster(assets, path, band=band)
+    elif suffix in VECTOR_SUFFIXES:
+        intensity, exposed = sample_vector(assets, read_vector_footprint(path, intensity_column))
+    else:
+        raise CascadaInputError(
+            f"unsupported footprint format {suffix!r}", file=path,
+            hint=f"use one of {', '.join(sorted(RASTER_SUFFIXES | VECTOR_SUFFIXES))}",
+        )
+    events = pd.DataFrame({"event_id": [event_id or path.stem], "hazard": [hazard],
+                           "annual_rate": [annual_rate]})
+    return EventSet(
+        intensity=sparse.csr_matrix(intensity[None, :]),
+        asset_ids=assets["asset_id"].to_numpy(),
+        events=events,
+        exposed_length_m=sparse.csr_matrix(exposed[None, :]),
+        metadata={"source": str(path)},
+    )

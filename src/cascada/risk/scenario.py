@@ -1,0 +1,302 @@
+"""One scenario through the whole pipeline: hazard → damage → cascade → impact.
+
+``run_scenario`` is a pure function of the scenario, the region and the seed:
+the same inputs give the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from cascada.cascade import compile_graph, propagate
+from cascada.errors import CascadaInputError
+from cascada.hazards.eventset import HAZARD_UNITS, EventSet
+from cascada.hazards.footprint import footprint_eventset
+from cascada.impact.assets import asset_outcomes, facility_outcomes
+from cascada.impact.people import (
+    ServiceLinks,
+    people_hours_without_service,
+    people_without_service,
+    summarise_timeseries,
+)
+from cascada.region.catalogue import load_asset_types
+from cascada.region.io import read_region
+from cascada.region.model import Region
+from cascada.risk.config import Scenario
+from cascada.vulnerability import (
+    expected_loss_eur,
+    load_fragility,
+    sample_damage_states,
+    sample_repair_hours,
+)
+
+SERVICES = ("power", "water", "telecom", "health", "finance", "food")
+CRITICAL_FACILITIES = ("health.hospital", "health.clinic")
+BLOCK = 64  # samples per uint64 word
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ScenarioResult:
+    """Everything a scenario run produced, as tidy tables (see the run folder docs)."""
+
+    scenario: Scenario
+    region: Region
+    eventsets: list[EventSet]
+    damage_states: np.ndarray  # uint8 [samples, assets]
+    repair_hours: np.ndarray  # float32 [samples, assets]
+    assets: gpd.GeoDataFrame
+    service_timeseries: pd.DataFrame
+    services: pd.DataFrame
+    facilities: pd.DataFrame
+    people: gpd.GeoDataFrame
+    outages: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file, or of every file in a folder (sorted by name)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def run_scenario(
+    scenario: Scenario, region: Region | None = None, progress: Progress | None = None
+) -> ScenarioResult:
+    """Run a scenario: sample damage, cascade over the dependency graph, count impact.
+
+    region: the region to use; read from the scenario's ``region`` path when None.
+    progress: optional callback told the name of each step as it starts.
+    """
+    step = progress or _noop
+    settings = scenario.scenario
+    region_path = scenario.resolve(settings.region)
+    if region is None:
+        step("reading region")
+        region = read_region(region_path)
+    assets = region.assets
+    asset_index = region.asset_index()
+    catalogue = load_asset_types()
+    fragility = load_fragility()
+
+    step("sampling hazards at assets")
+    eventsets = []
+    for i, hazard in enumerate(scenario.hazards):
+        path = scenario.resolve(hazard.footprint)
+        try:
+            eventsets.append(footprint_eventset(
+                assets, path, hazard.hazard, intensity_column=hazard.intensity_column,
+                band=hazard.band,
+            ))
+        except CascadaInputError as exc:
+            if exc.file is None:
+                exc.file = str(path)
+            raise CascadaInputError(
+                exc.message, file=exc.file or path, row=exc.row,
+                field=exc.field or f"hazards[{i}]", hint=exc.hint,
+            ) from exc
+
+    step("sampling damage")
+    seeds = np.random.SeedSequence(settings.seed).spawn(len(eventsets) + 1)
+    types = assets["asset_type"].to_numpy()
+    states = np.zeros((settings.samples, len(assets)), np.uint8)
+    for es, seed in zip(eventsets, seeds[:-1], strict=True):
+        ds = sample_damage_states(es, 0, types, fragility, settings.samples,
+                                  np.random.default_rng(seed))
+        np.maximum(states, ds, out=states)
+    repair = sample_repair_hours(states, types, catalogue, np.random.default_rng(seeds[-1]))
+
+    step("cascading failures")
+    graph = compile_graph(region.dependencies, asset_index)
+    blocks = []
+    for start in range(0, settings.samples, BLOCK):
+        block = propagate(graph, repair[start:start + BLOCK], hours=settings.hours)
+        blocks.append((block.working, block.on_backup, block.n_samples))
+
+    step("counting impact")
+    links = ServiceLinks.compile(region.service_links, region.people, asset_index,
+                                 [s for s in SERVICES
+                                  if (region.service_links["service"] == s).any()])
+    per_service: dict[str, list[np.ndarray]] = {s: [] for s in links.services}
+    hours_per_point: dict[str, list[np.ndarray]] = {s: [] for s in links.services}
+    for working, _, n in blocks:
+        for s, m in people_without_service(working, n, links).items():
+            per_service[s].append(m)
+        for s, m in people_hours_without_service(working, n, links).items():
+            hours_per_point[s].append(m)
+    people_without = {s: np.concatenate(v, axis=1) for s, v in per_service.items()}
+    timeseries, services = summarise_timeseries(people_without, links.population_total)
+
+    outcomes = asset_outcomes(blocks, states)
+    loss = expected_loss_eur(states, assets["value_eur"].to_numpy(), types, catalogue)
+    damage_ratio = catalogue.damage_ratio(types)
+    loss_per_sample = (damage_ratio[np.arange(len(assets))[None, :], states]
+                       * assets["value_eur"].to_numpy()[None, :]).sum(axis=1)
+    intensity = np.zeros(len(assets), np.float32)
+    hazard_of = np.full(len(assets), "", dtype=object)
+    for es in eventsets:
+        row = es.intensity.getrow(0).toarray().ravel()
+        stronger = row > intensity
+        hazard_of[stronger] = es.events["hazard"].iloc[0]
+        intensity = np.maximum(intensity, row)
+    asset_table = gpd.GeoDataFrame(
+        {
+            "asset_id": assets["asset_id"].to_numpy(),
+            "sector": assets["sector"].to_numpy(),
+            "asset_type": types,
+            "name": assets["name"].to_numpy(),
+            "value_eur": assets["value_eur"].to_numpy(),
+            "population_served": assets["population_served"].to_numpy(),
+            "hazard": hazard_of,
+            "intensity": intensity,
+            **{c: outcomes[c].to_numpy() for c in outcomes.columns},
+            "expected_loss_eur": loss,
+        },
+        geometry=assets.geometry.values,
+        crs=assets.crs,
+    )
+
+    facilities = facility_outcomes(
+        blocks, assets[assets["asset_type"].isin(CRITICAL_FACILITIES)],
+        region.dependencies, asset_index,
+    )
+    people = gpd.GeoDataFrame(
+        {"people_id": region.people["people_id"].to_numpy(),
+         "population": region.people["population"].to_numpy()},
+        geometry=region.people.geometry.values, crs=region.people.crs,
+    )
+    for s, parts in hours_per_point.items():
+        mean_hours = np.concatenate(parts, axis=1).mean(axis=1)
+        col = np.zeros(len(people))
+        col[links.people[s]] = mean_hours
+        people[f"hours_without_{s}"] = col
+    outages = _outage_table(blocks, states, repair, assets["asset_id"].to_numpy())
+
+    hospitals = facilities[facilities["asset_type"] == "health.hospital"]
+    hospitals_affected, hospitals_backup = _hospital_counts(blocks, asset_index, hospitals)
+    summary = {
+        "scenario": settings.name,
+        "description": settings.description,
+        "region": region.name,
+        "seed": settings.seed,
+        "samples": settings.samples,
+        "hours": settings.hours,
+        "hazards": [
+            {"hazard": h.hazard, "unit": HAZARD_UNITS[h.hazard], "source": h.footprint.name,
+             "synthetic": h.synthetic, "note": h.note,
+             "assets_exposed": int((es.intensity.getrow(0).toarray() > 0).sum())}
+            for h, es in zip(scenario.hazards, eventsets, strict=True)
+        ],
+        "headline": {
+            "direct_loss_eur_mean": float(loss_per_sample.mean()),
+            "direct_loss_eur_p05": float(np.percentile(loss_per_sample, 5)),
+            "direct_loss_eur_p95": float(np.percentile(loss_per_sample, 95)),
+            "assets_damaged_mean": float((states > 0).sum(axis=1).mean()),
+            "hospitals_total": len(hospitals),
+            "hospitals_affected_mean": hospitals_affected,
+            "hospitals_on_backup_mean": hospitals_backup,
+            "people_hours_lost": {r.service: r.people_hours_lost_mean
+                                  for r in services.itertuples()},
+            "peak_people_without": {r.service: r.peak_people_without_mean
+                                    for r in services.itertuples()},
+        },
+        "region_info": {
+            "assets": len(assets),
+            "dependencies": len(region.dependencies),
+            "population": float(region.people["population"].sum()),
+            "licence": region.metadata.get("licence", ""),
+            "population_method": region.metadata.get("population_method", ""),
+        },
+        "inputs": {
+            "scenario": sha256_file(scenario.path) if scenario.path else "",
+            "region": sha256_file(region_path) if region_path.exists() else "",
+            **{f"hazard:{h.footprint.name}": sha256_file(scenario.resolve(h.footprint))
+               for h in scenario.hazards},
+        },
+        "versions": {
+            "cascada": _version("cascada"),
+            "asset_catalogue": catalogue.version,
+            "fragility_catalogue": fragility.version,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+        },
+    }
+    return ScenarioResult(scenario, region, eventsets, states, repair, asset_table, timeseries,
+                          services, facilities, people, outages, summary)
+
+
+def _hospital_counts(blocks, asset_index: pd.Index, hospitals: pd.DataFrame
+                     ) -> tuple[float, float]:
+    """Mean number of hospitals that lose function / run on backup at some hour."""
+    if len(hospitals) == 0:
+        return 0.0, 0.0
+    idx = asset_index.get_indexer(hospitals["asset_id"])
+    total = sum(n for _, _, n in blocks)
+    down = backup = 0
+    for working, on_backup, n in blocks:
+        mask = np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else np.uint64((1 << n) - 1)
+        down += int(np.bitwise_count(np.bitwise_or.reduce(~working[:, idx] & mask)).sum())
+        backup += int(np.bitwise_count(np.bitwise_or.reduce(on_backup[:, idx] & mask)).sum())
+    return down / total, backup / total
+
+
+def _outage_table(blocks, states: np.ndarray, repair: np.ndarray, asset_ids: np.ndarray
+                  ) -> pd.DataFrame:
+    """One row per (sample, asset) out of service at some hour: the outage window."""
+    frames = []
+    start = 0
+    for working, _, n in blocks:
+        mask = np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else np.uint64((1 << n) - 1)
+        down = ~working & mask
+        hit = np.flatnonzero(np.bitwise_or.reduce(down, axis=0))
+        if len(hit):
+            sub = down[:, hit]
+            bits = ((sub[:, :, None] >> np.arange(n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+            any_down = bits.any(axis=0)  # [assets_hit, n]
+            first = np.where(any_down, bits.argmax(axis=0), -1)
+            last = bits.shape[0] - 1 - bits[::-1].argmax(axis=0)
+            hours_down = bits.sum(axis=0)
+            a, s = np.nonzero(any_down)
+            frames.append(pd.DataFrame({
+                "sample": (start + s).astype(np.int32),
+                "asset_id": asset_ids[hit[a]],
+                "damage_state": states[start + s, hit[a]],
+                "repair_hours": repair[start + s, hit[a]],
+                "first_down_hour": first[a, s].astype(np.int32),
+                "restored_hour": np.where(last[a, s] + 1 >= bits.shape[0], -1,
+                                          last[a, s] + 1).astype(np.int32),
+                "hours_down": hours_down[a, s].astype(np.int32),
+            }))
+        start += n
+    if not frames:
+        return pd.DataFrame(columns=["sample", "asset_id", "damage_state", "repair_hours",
+                                     "first_down_hour", "restored_hour", "hours_down"])
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["sample", "asset_id"], kind="stable").reset_index(drop=True)
