@@ -8,6 +8,8 @@ road; three population points.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -75,3 +77,14 @@ def make_tiny_region() -> Region:
 @pytest.fixture
 def tiny_region() -> Region:
     return make_tiny_region()
+
+
+MALTA_PBF = Path(__file__).resolve().parents[1] / "data" / "malta" / "malta-2018-08.osm.pbf"
+
+
+@pytest.fixture(scope="session")
+def malta_region() -> Region:
+    """The real Malta region built from the repository's OSM extract (once per session)."""
+    from cascada.region.osm import build_region_from_osm
+
+    return build_region_from_osm(MALTA_PBF, name="malta")

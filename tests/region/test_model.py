@@ -5,12 +5,12 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import make_tiny_region
 from shapely.geometry import Point, Polygon
 
 from cascada.errors import CascadaInputError
 from cascada.region.io import read_region, write_region
 from cascada.region.model import Region
+from conftest import make_tiny_region
 
 
 def _tables():

@@ -53,6 +53,15 @@ def _images(page: str) -> list[bytes]:
     return [base64.b64decode(s[len(prefix):], validate=True) for s in sources]
 
 
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The report of the synthetic run folder, written once for the read-only checks."""
+    from .conftest import make_run_folder
+
+    run = make_run_folder(tmp_path_factory.mktemp("report") / "run")
+    return write_report(run).read_text(encoding="utf-8")
+
+
 def test_writes_report_html_in_run_folder(run_dir: Path) -> None:
     path = write_report(run_dir)
     assert path == run_dir / "report.html"
@@ -62,8 +71,7 @@ def test_writes_report_html_in_run_folder(run_dir: Path) -> None:
     assert "test-flash-flood" in page
 
 
-def test_report_is_self_contained(run_dir: Path) -> None:
-    page = write_report(run_dir).read_text(encoding="utf-8")
+def test_report_is_self_contained(page: str) -> None:
     parsed = _parse(page)
     for tag, name, value in parsed.attributes:
         if name in {"src", "href", "srcset", "action", "data"}:
@@ -74,8 +82,7 @@ def test_report_is_self_contained(run_dir: Path) -> None:
     assert "@import" not in page and "url(" not in page
 
 
-def test_headline_numbers_are_formatted(run_dir: Path) -> None:
-    page = write_report(run_dir).read_text(encoding="utf-8")
+def test_headline_numbers_are_formatted(page: str) -> None:
     assert "€ 12.3 M" in page  # direct loss mean
     assert "€ 8.10 M – € 17.9 M" in page  # 90 % interval
     assert "48,210 people" in page  # peak people without power
@@ -86,8 +93,7 @@ def test_headline_numbers_are_formatted(run_dir: Path) -> None:
     assert "not within horizon" in page  # water never restored to 90 %
 
 
-def test_synthetic_banner_and_provenance(run_dir: Path) -> None:
-    page = write_report(run_dir).read_text(encoding="utf-8")
+def test_synthetic_banner_and_provenance(page: str) -> None:
     assert 'class="banner"' in page
     assert "Synthetic / illustrative hazard: flood" in page
     assert "Map data © OpenStreetMap contributors, ODbL 1.0" in page
@@ -96,8 +102,7 @@ def test_synthetic_banner_and_provenance(run_dir: Path) -> None:
     assert "Test General Hospital" in page
 
 
-def test_images_are_valid_png(run_dir: Path) -> None:
-    page = write_report(run_dir).read_text(encoding="utf-8")
+def test_images_are_valid_png(page: str) -> None:
     images = _images(page)
     assert len(images) == 3  # map, time series, small multiples
     for image in images:

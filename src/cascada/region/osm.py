@@ -461,14 +461,14 @@ def build_region_from_osm(
         "population_method": people.attrs.get("method", population.METHOD),
         "population_total": float(people["population"].sum()),
         "counts": {
-            "assets": int(len(assets)),
+            "assets": len(assets),
             "assets_by_type": {k: int(v) for k, v in
                                assets["asset_type"].value_counts().sort_index().items()},
-            "dependencies": int(len(dependencies)),
+            "dependencies": len(dependencies),
             "dependencies_by_kind": {k: int(v) for k, v in
                                      dependencies["kind"].value_counts().sort_index().items()},
-            "people_points": int(len(people)),
-            "service_links": int(len(links)),
+            "people_points": len(people),
+            "service_links": len(links),
             "consumers_without_supplier_in_reach": unserved,
         },
     }

@@ -1,0 +1,78 @@
+"""The command line: every command has help; bad input exits non-zero with one clear line."""
+
+from __future__ import annotations
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from cascada.cli import app
+
+runner = CliRunner()
+
+
+def _commands(group, prefix=()):
+    for name, cmd in getattr(group, "commands", {}).items():
+        yield (*prefix, name), cmd
+        yield from _commands(cmd, (*prefix, name))
+
+
+ALL = list(_commands(get_command(app)))
+
+
+def test_there_are_commands():
+    names = {" ".join(p) for p, _ in ALL}
+    assert {"run", "report", "region from-osm", "region info", "region types",
+            "hazards list"} <= names
+
+
+@pytest.mark.parametrize("path", [p for p, _ in ALL], ids=[" ".join(p) for p, _ in ALL])
+def test_every_command_has_help(path):
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0
+    cmd = dict(ALL)[path]
+    assert (cmd.help or "").strip(), f"{' '.join(path)} has no help text"
+
+
+def test_missing_scenario_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["run", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2
+    assert "scenario file not found" in result.output
+
+
+def test_typo_in_scenario_exits_2_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nname = "x"\nregion = "r.gpkg"\nsamlpes = 3\n\n'
+                   '[[hazards]]\nhazard = "flood"\nfootprint = "f.tif"\n')
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(bad), "--output", str(out)])
+    assert result.exit_code == 2
+    assert "did you mean 'samples'" in result.output
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_run_and_report_on_the_tiny_region(tmp_path, tiny_region):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from cascada.region.io import write_region
+
+    write_region(tiny_region, tmp_path / "tiny.gpkg")
+    gpd.GeoDataFrame({"depth_m": [3.0]}, geometry=[box(14.487, 35.893, 14.493, 35.896)],
+                     crs="EPSG:4326").to_file(tmp_path / "flood.geojson")
+    sc = tmp_path / "s.toml"
+    sc.write_text('[scenario]\nname = "t"\nregion = "tiny.gpkg"\nsamples = 8\nhours = 24\n\n'
+                  '[[hazards]]\nhazard = "flood"\nfootprint = "flood.geojson"\n'
+                  'intensity_column = "depth_m"\n')
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(sc), "--output", str(out), "--seed", "9"])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").exists()
+    assert "report:" in result.output and "people-hours" in result.output
+    again = runner.invoke(app, ["run", str(sc), "--output", str(out)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    rep = runner.invoke(app, ["report", str(out), "--output", str(tmp_path / "r.html")])
+    assert rep.exit_code == 0 and (tmp_path / "r.html").exists()
+    info = runner.invoke(app, ["region", "info", str(tmp_path / "tiny.gpkg")])
+    assert info.exit_code == 0 and "power.substation" in info.output
