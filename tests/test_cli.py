@@ -76,3 +76,27 @@ def test_run_and_report_on_the_tiny_region(tmp_path, tiny_region):
     assert rep.exit_code == 0 and (tmp_path / "r.html").exists()
     info = runner.invoke(app, ["region", "info", str(tmp_path / "tiny.gpkg")])
     assert info.exit_code == 0 and "power.substation" in info.output
+
+
+def test_not_a_pbf_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_text("not a pbf")
+    out = tmp_path / "r.gpkg"
+    result = runner.invoke(app, ["region", "from-osm", str(bad), "--output", str(out)])
+    assert result.exit_code == 2
+    assert "not a readable OSM PBF file" in result.output
+    assert not out.exists()
+
+
+def test_region_with_unknown_asset_type_exits_2(tmp_path, tiny_region):
+    from cascada.region.io import write_region
+
+    path = write_region(tiny_region, tmp_path / "r")
+    import geopandas as gpd
+
+    assets = gpd.read_parquet(path / "assets.parquet")
+    assets.loc[2, "asset_type"] = "power.substaton"
+    assets.to_parquet(path / "assets.parquet")
+    result = runner.invoke(app, ["region", "info", str(path)])
+    assert result.exit_code == 2
+    assert "row 2" in result.output and "power.substaton" in result.output

@@ -179,7 +179,7 @@ def _headline_table(summary: dict, services) -> Table:
     table = Table(title=f"{summary['scenario']} — {summary['samples']} samples, "
                         f"{summary['hours']} h, seed {summary['seed']}")
     for col in ("service", "peak people without", "people-hours lost (mean)", "90 % interval",
-                "back to 10 % of peak"):
+                "90 % restored by"):
         table.add_column(col, justify="left" if col == "service" else "right")
     for r in services.itertuples():
         restored = ("not within horizon" if r.restored_90pct_hour != r.restored_90pct_hour

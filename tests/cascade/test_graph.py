@@ -13,9 +13,9 @@ IDS = ["plant", "sub", "tel", "hosp"]
 
 
 def _deps(rows: list[tuple[str, str, str, int, float]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["consumer", "supplier", "group", "k", "backup_hours"]).assign(
-        kind=lambda d: d["group"]
-    )
+    return pd.DataFrame(
+        rows, columns=["consumer", "supplier", "group", "k", "backup_hours"]
+    ).assign(kind=lambda d: d["group"])
 
 
 def test_csr_layout() -> None:

@@ -42,8 +42,9 @@ def networks(draw, max_assets: int = 8) -> tuple[list[str], pd.DataFrame]:
         others = [i for i in range(n) if i != consumer]
         for group in range(draw(st.integers(0, 2))):
             suppliers = draw(
-                st.lists(st.sampled_from(others), min_size=1, max_size=min(3, len(others)),
-                         unique=True)
+                st.lists(
+                    st.sampled_from(others), min_size=1, max_size=min(3, len(others)), unique=True
+                )
             )
             k = draw(st.integers(1, len(suppliers)))
             backup = draw(st.sampled_from([0.0, 0.0, 1.0, 2.0, 3.5]))
@@ -54,8 +55,11 @@ def networks(draw, max_assets: int = 8) -> tuple[list[str], pd.DataFrame]:
 @st.composite
 def damage(draw, n_assets: int, n_samples: int) -> np.ndarray:
     values = draw(
-        st.lists(st.sampled_from(REPAIR_CHOICES), min_size=n_assets * n_samples,
-                 max_size=n_assets * n_samples)
+        st.lists(
+            st.sampled_from(REPAIR_CHOICES),
+            min_size=n_assets * n_samples,
+            max_size=n_assets * n_samples,
+        )
     )
     return np.array(values, dtype=np.float32).reshape(n_samples, n_assets)
 
@@ -127,9 +131,7 @@ def test_redundant_supplier_never_increases_outage(data) -> None:
         return
     row = deps.iloc[data.draw(st.integers(0, len(deps) - 1))]
     group = deps[(deps["consumer"] == row["consumer"]) & (deps["group"] == row["group"])]
-    candidates = [
-        a for a in ids if a != row["consumer"] and a not in set(group["supplier"])
-    ]
+    candidates = [a for a in ids if a != row["consumer"] and a not in set(group["supplier"])]
     if not candidates:
         return
     added = row.copy()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from cascada.errors import CascadaInputError
 from cascada.region.catalogue import REQUIRED_COLUMNS, load_asset_types
 
 EXPECTED_TYPES = {
@@ -99,3 +101,18 @@ def test_catalogue_doc_matches_the_csv():
         assert f"| {table.loc[asset_type, 'value_eur']:,.0f} |" in row, asset_type
         assert f"| {table.loc[asset_type, 'backup_hours']:g} |" in row, asset_type
     assert "2026.11-1" in text
+
+
+def test_bad_value_names_the_file_line(tmp_path):
+    from cascada.region.catalogue import load_asset_types, read_asset_types
+
+    source = Path(load_asset_types().path).read_text(encoding="utf-8").splitlines()
+    header = next(i for i, line in enumerate(source) if line.startswith("asset_type,"))
+    target = header + 2  # the second data row, as a 0-based index into the lines
+    fields = source[target].split(",")
+    fields[4] = "-5"  # value_eur
+    source[target] = ",".join(fields)
+    path = tmp_path / "types.csv"
+    path.write_text("\n".join(source) + "\n", encoding="utf-8")
+    with pytest.raises(CascadaInputError, match=rf"row {target + 1}, field 'value_eur'"):
+        read_asset_types(path)

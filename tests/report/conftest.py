@@ -193,3 +193,9 @@ def run_dir(tmp_path: Path) -> Path:
 def run_dir_without_footprint(tmp_path: Path) -> Path:
     """The same run folder without ``hazard_footprint.parquet``."""
     return make_run_folder(tmp_path / "run-no-footprint", footprint=False)
+
+
+@pytest.fixture(scope="module")
+def shared_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run folder per test module, for checks that only read the report."""
+    return make_run_folder(tmp_path_factory.mktemp("report") / "run")

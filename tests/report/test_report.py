@@ -54,12 +54,9 @@ def _images(page: str) -> list[bytes]:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> str:
+def page(shared_run_dir: Path) -> str:
     """The report of the synthetic run folder, written once for the read-only checks."""
-    from .conftest import make_run_folder
-
-    run = make_run_folder(tmp_path_factory.mktemp("report") / "run")
-    return write_report(run).read_text(encoding="utf-8")
+    return write_report(shared_run_dir).read_text(encoding="utf-8")
 
 
 def test_writes_report_html_in_run_folder(run_dir: Path) -> None:
@@ -89,7 +86,7 @@ def test_headline_numbers_are_formatted(page: str) -> None:
     assert "512,000 people-hours" in page
     assert "300,000 – 700,000" in page  # people-hours interval
     assert "4.2 assets" in page
-    assert "1 of 2" in page  # hospitals affected of total
+    assert "1 of 2 hospitals" in page
     assert "not within horizon" in page  # water never restored to 90 %
 
 
@@ -244,6 +241,37 @@ def test_many_people_points_use_a_grid(run_dir: Path) -> None:
                                     rng.uniform(35.87, 35.905, count)),
         crs="EPSG:4326",
     )
+    people.to_parquet(run_dir / "people.parquet")
+    page = write_report(run_dir).read_text(encoding="utf-8")
+    assert len(_images(page)) == 3
+
+
+def test_top_assets_table_shows_intensity_and_falls_back_to_id(page: str) -> None:
+    assert "1.35 depth_m" in page  # sub-1: p_damaged 0.9 × 1.5 in the fixture
+    assert "<td>line-1</td>" in page  # unnamed power line shown by its id
+    assert "hour 0" in page  # peak hour
+
+
+def test_missing_matplotlib_names_the_extra(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cascada.errors import MissingExtraError
+    from cascada.report import figures
+
+    def missing(module: str, extra: str) -> None:
+        raise MissingExtraError(module, extra)
+
+    monkeypatch.setattr(figures, "require", missing)
+    with pytest.raises(MissingExtraError, match=r"cascada\[report\]"):
+        write_report(run_dir)
+    assert not (run_dir / "report.html").exists()
+
+
+def test_people_without_geometry_are_skipped_on_the_maps(run_dir: Path) -> None:
+    import geopandas as gpd
+
+    people = gpd.read_parquet(run_dir / "people.parquet")
+    people.loc[[0, 5], "geometry"] = None
     people.to_parquet(run_dir / "people.parquet")
     page = write_report(run_dir).read_text(encoding="utf-8")
     assert len(_images(page)) == 3

@@ -55,7 +55,7 @@ def sample_mask(n_samples: int) -> np.uint64:
 # --------------------------------------------------------------------------- kernel
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _group_satisfied(g, group_ptr, group_supplier, group_k, working, scratch):
     """Bits where at least k of group g's suppliers work (bit-sliced threshold)."""
     lo = group_ptr[g]

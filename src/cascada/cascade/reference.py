@@ -25,14 +25,13 @@ def _groups_from_table(dependencies: pd.DataFrame, asset_ids: Sequence[str]) -> 
     group_column = "group" if "group" in dependencies.columns else "kind"
     groups: dict[tuple[int, str], Group] = {}
     for row in dependencies.itertuples(index=False):
-        consumer = position[getattr(row, "consumer")]
+        consumer = position[row.consumer]
         key = (consumer, str(getattr(row, group_column)))
         k = int(getattr(row, "k", 1))
-        backup = getattr(row, "backup_hours", 0.0)
-        backup = 0.0 if backup is None or (isinstance(backup, float) and math.isnan(backup)) else backup
+        backup = float(getattr(row, "backup_hours", 0.0))
         if key not in groups:
-            groups[key] = (consumer, k, int(math.floor(float(backup))), [])
-        groups[key][3].append(position[getattr(row, "supplier")])
+            groups[key] = (consumer, k, 0 if math.isnan(backup) else math.floor(backup), [])
+        groups[key][3].append(position[row.supplier])
     return list(groups.values())
 
 

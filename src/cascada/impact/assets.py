@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cascada.impact.people import sample_mask
+from cascada.cascade import sample_mask
 
 WORST_STATES = ("working", "on backup", "lost supply", "damaged")
 

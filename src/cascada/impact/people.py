@@ -13,14 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def sample_mask(n_samples: int) -> np.uint64:
-    """A word with the low ``n_samples`` bits set (1 <= n_samples <= 64)."""
-    if not 1 <= n_samples <= 64:
-        raise ValueError("a word holds 1 to 64 samples")
-    return ALL_BITS if n_samples == 64 else np.uint64((1 << n_samples) - 1)
+from cascada.cascade import sample_mask
 
 
 def bits_to_counts(words: np.ndarray, n_samples: int, weights: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cascada.datafile import read_catalogue_csv, version_line
 from cascada.errors import CascadaInputError
 
 DAMAGE_STATES = ("none", "slight", "moderate", "extensive", "complete")
@@ -83,49 +84,42 @@ class AssetTypeCatalogue:
 def read_asset_types(path: str | Path) -> AssetTypeCatalogue:
     """Read and check an asset-type catalogue CSV (see the module docstring)."""
     path = Path(path)
-    try:
-        table = pd.read_csv(path, comment="#", dtype={"asset_type": str})
-    except (OSError, pd.errors.ParserError) as exc:
-        raise CascadaInputError(f"cannot read the catalogue: {exc}", file=path) from exc
+    table, data_lines, lines = read_catalogue_csv(path, "asset-type catalogue")
+    line_of = data_lines[1:]
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
         raise CascadaInputError(f"missing column(s) {', '.join(missing)}", file=path,
-                                field=missing[0])
+                                row=data_lines[0], field=missing[0])
     for column in _NUMERIC:
         values = pd.to_numeric(table[column], errors="coerce")
         bad = np.flatnonzero(values.isna() | (values < 0))
         if len(bad):
             raise CascadaInputError(
                 f"must be a number >= 0, got {table[column].iloc[bad[0]]!r}",
-                file=path, row=int(bad[0]) + 2, field=column,
+                file=path, row=line_of[int(bad[0])], field=column,
             )
         table[column] = values.astype(float)
+    for column in (c for c in REQUIRED_COLUMNS if c not in _NUMERIC):
+        table[column] = table[column].str.strip()
     for column in ("value_basis", "geometry"):
         allowed = {"value_basis": {"asset", "km"}, "geometry": {"point", "line"}}[column]
         bad = np.flatnonzero(~table[column].isin(allowed))
         if len(bad):
             raise CascadaInputError(
-                f"must be one of {sorted(allowed)}", file=path, row=int(bad[0]) + 2, field=column
+                f"must be one of {sorted(allowed)}", file=path, row=line_of[int(bad[0])],
+                field=column,
             )
     sector_prefix = table["asset_type"].str.split(".").str[0]
     bad = np.flatnonzero(sector_prefix != table["sector"])
     if len(bad):
         raise CascadaInputError("asset_type must start with its sector and a dot",
-                                file=path, row=int(bad[0]) + 2, field="asset_type")
+                                file=path, row=line_of[int(bad[0])], field="asset_type")
     dup = np.flatnonzero(table["asset_type"].duplicated())
     if len(dup):
-        raise CascadaInputError("duplicate asset type", file=path, row=int(dup[0]) + 2,
+        raise CascadaInputError("duplicate asset type", file=path, row=line_of[int(dup[0])],
                                 field="asset_type")
-    version = _version_line(path)
+    version = version_line(lines)
     return AssetTypeCatalogue(table.set_index("asset_type"), version, str(path))
-
-
-def _version_line(path: Path) -> str:
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("# version:"):
-                return line.split(":", 1)[1].strip()
-    return "unversioned"
 
 
 @lru_cache(maxsize=1)

@@ -150,7 +150,13 @@ def open_osm(pbf_path: str | Path) -> Any:
         raise CascadaInputError("no such OSM file", file=pbf_path,
                                 hint="give the path of an .osm.pbf extract")
     pyrosm = require("pyrosm", "osm")
-    return pyrosm.OSM(str(pbf_path))
+    try:
+        return pyrosm.OSM(str(pbf_path))
+    except Exception as exc:  # pyrosm raises InvalidOSMFileError, ValueError, ...
+        raise CascadaInputError(
+            f"not a readable OSM PBF file ({type(exc).__name__})", file=pbf_path,
+            hint="give an .osm.pbf extract, e.g. from Geofabrik",
+        ) from exc
 
 
 class _Tags:

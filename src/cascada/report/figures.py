@@ -42,7 +42,7 @@ STATE_COLOURS: dict[str, str] = {
     "working": "#8fa68f",
 }
 _STATE_POINT_SIZE = {"damaged": 26.0, "lost supply": 18.0, "on backup": 18.0, "working": 5.0}
-_STATE_LINE_WIDTH = {"damaged": 1.8, "lost supply": 1.4, "on backup": 1.4, "working": 0.5}
+_STATE_LINE_WIDTH = {"damaged": 1.5, "lost supply": 1.4, "on backup": 1.4, "working": 0.5}
 
 #: One colour per service in the time-series chart.
 SERVICE_COLOURS: dict[str, str] = {
@@ -117,21 +117,36 @@ def _is_line(geometries: np.ndarray) -> np.ndarray:
     return (type_id == 1) | (type_id == 2) | (type_id == 5)  # Line, LinearRing, MultiLine
 
 
+def _with_geometry(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Rows whose geometry is present and not empty (so coordinates align with rows)."""
+    if frame is None:
+        return None
+    geometry = frame.geometry
+    return frame[~(geometry.isna() | geometry.is_empty)]
+
+
 def map_extent(
-    assets: gpd.GeoDataFrame, people: gpd.GeoDataFrame | None, margin: float = 0.03
+    assets: gpd.GeoDataFrame | None, people: gpd.GeoDataFrame | None, margin: float = 0.03
 ) -> tuple[float, float, float, float]:
-    """lon/lat box (min_x, min_y, max_x, max_y) around assets and people, with a margin."""
-    boxes = [assets.total_bounds] if len(assets) else []
-    if people is not None and len(people):
-        boxes.append(people.total_bounds)
-    bounds = np.array([b for b in boxes if np.all(np.isfinite(b))])
-    if len(bounds) == 0:
+    """lon/lat box (min_x, min_y, max_x, max_y) around assets and people, with a margin.
+
+    The box spans the 0.2–99.8 % quantiles of all vertices, so a few far-away
+    vertices (a submarine interconnector, a pipeline to the mainland) do not
+    shrink the place itself to a corner; such lines are clipped at the frame.
+    """
+    coordinates = []
+    for frame in (assets, people):
+        if frame is not None and len(frame):
+            coordinates.append(shapely.get_coordinates(frame.geometry.to_numpy()))
+    xy = np.concatenate(coordinates) if coordinates else np.empty((0, 2))
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    if len(xy) == 0:
         return (-1.0, -1.0, 1.0, 1.0)
-    min_x, min_y = bounds[:, 0].min(), bounds[:, 1].min()
-    max_x, max_y = bounds[:, 2].max(), bounds[:, 3].max()
+    (min_x, min_y), (max_x, max_y) = np.quantile(xy, [0.002, 0.998], axis=0)
     pad_x = max((max_x - min_x) * margin, 1e-3)
     pad_y = max((max_y - min_y) * margin, 1e-3)
-    return (min_x - pad_x, min_y - pad_y, max_x + pad_x, max_y + pad_y)
+    return (float(min_x - pad_x), float(min_y - pad_y), float(max_x + pad_x),
+            float(max_y + pad_y))
 
 
 def _style_map_axes(ax: Axes, extent: tuple[float, float, float, float], *, labels: bool) -> None:
@@ -214,6 +229,9 @@ def map_png(
     lines_module = require("matplotlib.lines", "report")
     colormaps = require("matplotlib", "report").colormaps
 
+    assets = _with_geometry(assets)
+    people = _with_geometry(people)
+    footprint = _with_geometry(footprint)
     extent = map_extent(assets, people)
     min_x, min_y, max_x, max_y = extent
     aspect = 1.0 / max(math.cos(math.radians((min_y + max_y) / 2)), 0.05)
@@ -229,7 +247,7 @@ def map_png(
         xy = _points_xy(people.geometry.to_numpy())
         scale = float(np.clip(3000.0 / len(people), 0.6, 2.5))
         ax.scatter(xy[:, 0], xy[:, 1], s=_people_sizes(people["population"].to_numpy(), scale),
-                   color=_PEOPLE_COLOUR, alpha=0.4, linewidths=0, zorder=1, rasterized=True)
+                   color=_PEOPLE_COLOUR, alpha=0.5, linewidths=0, zorder=1, rasterized=True)
 
     # Hazard footprint: blue shades by intensity.
     if footprint is not None and len(footprint):
@@ -339,8 +357,9 @@ def service_timeseries_png(timeseries: pd.DataFrame) -> bytes:
         low = rows["people_without_p05"].to_numpy(dtype=float)
         high = rows["people_without_p95"].to_numpy(dtype=float)
         colour = service_colour(service, index)
-        top.fill_between(hours, low, high, color=colour, alpha=0.18, linewidth=0, step="post")
-        top.step(hours, mean, where="post", color=colour, linewidth=1.8, label=service)
+        label = service if np.nanmax(high, initial=0.0) > 0 else f"{service} (no loss)"
+        top.fill_between(hours, low, high, color=colour, alpha=0.13, linewidth=0, step="post")
+        top.step(hours, mean, where="post", color=colour, linewidth=1.8, label=label)
         total = rows["population_total"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(total > 0, 100.0 * mean / total, np.nan)
@@ -409,6 +428,7 @@ def service_hours_png(
     """
     colors = require("matplotlib.colors", "report")
     colormaps = require("matplotlib", "report").colormaps
+    people = _with_geometry(people)
     extent = map_extent(people, None)
     columns = 3 if len(services) > 2 else max(len(services), 1)
     rows = max(math.ceil(len(services) / columns), 1)
@@ -428,7 +448,7 @@ def service_hours_png(
     xy = _points_xy(people.geometry.to_numpy())
     population = np.nan_to_num(people["population"].to_numpy(dtype=float), nan=0.0)
     grid = _PeopleGrid(xy, population, extent) if len(people) > _SCATTER_LIMIT else None
-    sizes = _people_sizes(population, float(np.clip(1500.0 / max(len(people), 1), 0.3, 2.0)))
+    sizes = _people_sizes(population, float(np.clip(6000.0 / max(len(people), 1), 0.5, 3.0)))
     for ax, service in zip(axes, services, strict=False):
         hours_without = np.nan_to_num(values[service], nan=0.0)
         if grid is not None:
@@ -444,7 +464,7 @@ def service_hours_png(
                        color="#d9d9d9", linewidths=0)
             order = np.argsort(hours_without[affected], kind="stable")
             ax.scatter(xy[affected, 0][order], xy[affected, 1][order],
-                       s=sizes[affected][order], c=hours_without[affected][order], cmap=cmap,
+                       s=1.5 * sizes[affected][order], c=hours_without[affected][order], cmap=cmap,
                        norm=norm, linewidths=0)
         _style_map_axes(ax, extent, labels=False)
         ax.set_title(service, fontsize=9)

@@ -268,7 +268,8 @@ def _title_section(summary: Mapping[str, Any]) -> str:
     parts.append(f'<dl class="facts">{items}</dl>')
     for hazard in hazards:
         if isinstance(hazard, Mapping) and hazard.get("synthetic"):
-            note = hazard.get("note") or "the footprint is not an observed or modelled event"
+            note = str(hazard.get("note") or "the footprint is not an observed or modelled event")
+            note = note if note.rstrip().endswith((".", "!", "?")) else note.rstrip() + "."
             parts.append(
                 '<div class="banner" role="note"><strong>Synthetic / illustrative hazard: '
                 f"{_e(hazard.get('hazard', '?'))}.</strong> {_e(note)} "
@@ -280,9 +281,10 @@ def _title_section(summary: Mapping[str, Any]) -> str:
 def _headline_section(run: RunFolder) -> str:
     headline = run.summary.get("headline") or {}
     hospitals_total = headline.get("hospitals_total")
-    of_total = f" of {format_count(hospitals_total)}" if not _is_missing(hospitals_total) else ""
+    of_total = (f" of {format_count(hospitals_total)} hospitals"
+                if not _is_missing(hospitals_total) else "")
     rows = [
-        ("Direct loss (mean)", format_eur(headline.get("direct_loss_eur_mean")),
+        ("Direct economic loss", format_eur(headline.get("direct_loss_eur_mean")),
          format_interval(headline.get("direct_loss_eur_p05"),
                          headline.get("direct_loss_eur_p95"), format_eur)),
         ("Assets damaged (mean)", format_count(headline.get("assets_damaged_mean"), "assets"), ""),
@@ -301,7 +303,8 @@ def _headline_section(run: RunFolder) -> str:
                 str(record["service"]),
                 format_count(record["population_total"], "people"),
                 format_count(record["peak_people_without_mean"], "people"),
-                format_hours(record["peak_hour"]),
+                f"hour {record['peak_hour']:.0f}" if not _is_missing(record["peak_hour"])
+                else "—",
                 format_count(record["people_hours_lost_mean"], "people-hours"),
                 format_interval(record["people_hours_lost_p05"], record["people_hours_lost_p95"]),
                 format_hours(record["restored_90pct_hour"])
@@ -369,6 +372,29 @@ def _service_hours_section(run: RunFolder) -> str:
                                                           "service", caption)
 
 
+def _label(record: Mapping[str, Any]) -> str:
+    """The asset's name, or its id where the name is empty or missing."""
+    name = record.get("name")
+    if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name).strip():
+        return str(record.get("asset_id", "—"))
+    return str(name)
+
+
+def _hazard_units(summary: Mapping[str, Any]) -> dict[str, str]:
+    return {str(h.get("hazard")): str(h.get("unit", "")) for h in summary.get("hazards") or []
+            if isinstance(h, Mapping)}
+
+
+def _intensity(record: Mapping[str, Any], units: Mapping[str, str]) -> str:
+    """``"1.35 depth_m"``; ``"—"`` where the asset is not exposed."""
+    hazard = record.get("hazard")
+    value = record.get("intensity")
+    if not hazard or _is_missing(value) or float(value) <= 0:
+        return "—"
+    unit = units.get(str(hazard), "")
+    return f"{float(value):.3g} {unit}".rstrip() if unit else f"{float(value):.3g} ({hazard})"
+
+
 def top_assets(assets: pd.DataFrame, limit: int = TOP_ASSETS) -> pd.DataFrame:
     """The ``limit`` most affected assets.
 
@@ -395,15 +421,16 @@ def _top_assets_section(run: RunFolder) -> str:
     top = top_assets(run.assets)
     if not len(top):
         return title + "<p>No asset was damaged or out of service in any sample.</p>"
+    units = _hazard_units(run.summary)
     rows = [
-        (str(r["asset_type"]), str(r["name"]) if r["name"] else str(r["asset_id"]),
-         str(r["worst_state"]), format_count(r["population_served"]),
+        (str(r["asset_type"]), _label(r), str(r["worst_state"]), _intensity(r, units),
+         format_count(r["population_served"]),
          format_share(r["p_damaged"]), format_share(r["p_down"]),
          format_hours(r["mean_down_hours"]), format_eur(r["expected_loss_eur"]))
         for r in top.to_dict("records")
     ]
-    header = ("Type", "Name", "Worst state", "People served", "P(damaged)", "P(out of service)",
-              "Mean hours down", "Expected loss")
+    header = ("Type", "Name", "Worst state", "Hazard intensity", "People served", "P(damaged)",
+              "P(out of service)", "Mean hours down", "Expected loss")
     note = ('<p class="note">Ranked by probability of being out of service × people served, '
             "then by expected direct loss. P(out of service) counts damage and lost supply "
             "through a dependency.</p>")
@@ -419,8 +446,8 @@ def _facilities_section(run: RunFolder) -> str:
     facilities = run.facilities.sort_values(["p_down", "mean_down_hours", "asset_id"],
                                             ascending=[False, False, True], kind="stable")
     rows = [
-        (str(r["asset_type"]), str(r["name"]) if r["name"] else str(r["asset_id"]),
-         format_share(r["p_down"]), format_hours(r["mean_down_hours"]),
+        (str(r["asset_type"]), _label(r), format_share(r["p_down"]),
+         format_hours(r["mean_down_hours"]),
          format_hours(r["mean_on_backup_hours"]), format_share(r["p_without_power"]),
          format_share(r["p_without_water"]))
         for r in facilities.to_dict("records")
@@ -460,8 +487,11 @@ def _methods_section(summary: Mapping[str, Any]) -> str:
         parts.append("<h3>Inputs (SHA-256)</h3>")
         parts.append(_table(("Input", "SHA-256"), sorted(inputs.items()), numeric_from=9,
                             css_class="hashes"))
-    licence = region_info.get("licence") or "© OpenStreetMap contributors, ODbL 1.0"
-    parts.append(f'<p class="credit">{_e(OSM_LICENCE)}. Region data licence: {_e(licence)}.</p>')
+    licence = str(region_info.get("licence") or "")
+    credit = _e(OSM_LICENCE) + "."
+    if licence and licence not in OSM_LICENCE:
+        credit += f" Region data licence: {_e(licence)}."
+    parts.append(f'<p class="credit">{credit}</p>')
     parts.append('<p class="note">Produced by cascada. Every figure above can be traced to the '
                  "inputs, seed and versions listed here; rerunning them gives the same "
                  "numbers.</p>")

@@ -1,0 +1,50 @@
+"""Catalogue CSV files: comment lines allowed, errors point at the real line number."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from cascada.errors import CascadaInputError
+
+
+def read_catalogue_csv(path: str | Path, what: str) -> tuple[pd.DataFrame, list[int], list[str]]:
+    """Read a CSV whose ``#`` lines are comments.
+
+    Returns (table of strings, the 1-based file line of the header and of each
+    table row — so row i of the table is line ``lines_of[i + 1]`` — and all
+    lines of the file). ``what`` names the file in error messages.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CascadaInputError(f"cannot read the {what}: {exc}", file=path) from exc
+    # File line number (1-based) of each non-comment, non-blank line; [0] is the header.
+    data_lines = [
+        i + 1 for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not data_lines:
+        raise CascadaInputError(f"the {what} is empty", file=path)
+    try:
+        table = pd.read_csv(
+            io.StringIO("\n".join(lines[i - 1] for i in data_lines)),
+            dtype=str,
+            keep_default_na=False,
+        )
+    except pd.errors.ParserError as exc:
+        raise CascadaInputError(f"cannot parse the {what}: {exc}", file=path) from exc
+    if len(table) != len(data_lines) - 1:  # a quoted field spans lines: numbers would lie
+        raise CascadaInputError("a quoted field spans several lines; keep one row per line",
+                                file=path)
+    return table, data_lines, lines
+
+
+def version_line(lines: list[str]) -> str:
+    """The value of a ``# version: ...`` comment line, or "unversioned"."""
+    for line in lines:
+        if line.startswith("# version:"):
+            return line.split(":", 1)[1].strip()
+    return "unversioned"
