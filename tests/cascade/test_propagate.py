@@ -150,10 +150,9 @@ def test_redundant_supplier_never_increases_outage(data) -> None:
 @given(
     backup=st.integers(0, 12),
     fraction=st.sampled_from([0.0, 0.4, 0.99]),
-    plant_down_from=st.integers(0, 0),
     plant_repair=st.integers(1, 30),
 )
-def test_backup_delays_outage_by_its_length(backup, fraction, plant_down_from, plant_repair):
+def test_backup_delays_outage_by_its_length(backup, fraction, plant_repair):
     """plant → substation → hospital: the hospital's backup rides through ``backup`` hours."""
     ids = ["plant", "substation", "hospital"]
     deps = _table(
@@ -251,5 +250,15 @@ def test_bad_input() -> None:
         propagate(graph, np.zeros((65, 2), np.float32))
     with pytest.raises(ValueError, match="n_samples"):
         propagate(graph, np.zeros((3, 5), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        propagate(graph, np.zeros((2, 2, 2), np.float32))
     with pytest.raises(ValueError, match="NaN"):
         propagate(graph, np.full((1, 2), np.nan, np.float32))
+
+
+def test_one_dimensional_input_is_one_sample() -> None:
+    ids = ["plant", "hospital"]
+    graph = compile_graph(_table([("hospital", "plant", "power", 1, 0.0)]), ids)
+    state = propagate(graph, np.array([2.0, 0.0], np.float32), 4)
+    assert state.n_samples == 1
+    assert state.working[:, 1].tolist() == [0, 0, 1, 1]

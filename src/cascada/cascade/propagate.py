@@ -375,8 +375,8 @@ def _outage_summary(working, mask, n_samples):
     first = np.full((n_samples, n_assets), -1, dtype=np.int16)
     restored = np.full((n_samples, n_assets), -1, dtype=np.int16)
     one = np.uint64(1)
-    for a in range(n_assets):
-        for t in range(hours):
+    for t in range(hours):
+        for a in range(n_assets):
             off = ~working[t, a] & mask
             if off == np.uint64(0):
                 continue
@@ -389,7 +389,7 @@ def _outage_summary(working, mask, n_samples):
     return down, first, restored
 
 
-@dataclass
+@dataclass(eq=False)
 class CascadeState:
     """Service of every asset, hour by hour, for up to 64 samples.
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+import shapely.geometry
 from scipy import sparse
 
 from cascada.errors import CascadaInputError, require
@@ -181,3 +182,38 @@ def footprint_eventset(
         exposed_length_m=sparse.csr_matrix(exposed[None, :]),
         metadata={"source": str(path)},
     )
+
+
+def footprint_polygons(
+    path: str | Path,
+    *,
+    intensity_column: str = "intensity",
+    band: int = 1,
+    step: float = 0.25,
+) -> gpd.GeoDataFrame:
+    """The footprint as polygons (intensity, geometry) in EPSG:4326, for maps.
+
+    Vector footprints are returned as read. Rasters are polygonised after
+    rounding the intensity up to multiples of ``step`` (in the hazard's unit),
+    so a 40 m depth grid becomes a few hundred polygons, not thousands of cells.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in RASTER_SUFFIXES:
+        return read_vector_footprint(path, intensity_column)
+    rasterio = require("rasterio", "raster")
+    from rasterio import features
+
+    with rasterio.open(path) as src:
+        data = src.read(band, masked=True).astype("float64").filled(np.nan)
+        transform, crs = src.transform, src.crs
+    wet = np.isfinite(data) & (data > 0)
+    classes = np.where(wet, np.ceil(np.where(wet, data, 0) / step) * step, 0).astype("float32")
+    shapes = [(shapely.geometry.shape(geom), value)
+              for geom, value in features.shapes(classes, mask=wet, transform=transform)]
+    if not shapes:
+        return gpd.GeoDataFrame({"intensity": []}, geometry=[], crs="EPSG:4326")
+    geoms, values = zip(*shapes, strict=True)
+    out = gpd.GeoDataFrame({"intensity": np.asarray(values, float)}, geometry=list(geoms),
+                           crs=crs.to_wkt())
+    out = out.dissolve(by="intensity", as_index=False)
+    return out.to_crs("EPSG:4326")

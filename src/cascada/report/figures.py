@@ -321,7 +321,7 @@ def map_png(
             [], [], marker="o", linestyle="none", markersize=6, color=_PEOPLE_COLOUR,
             alpha=0.5, label="people (size ∝ population)"))
     figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8,
-                  title="Worst state of asset in any sample and hour", title_fontsize=8,
+                  title="Worst state over the horizon (median over samples)", title_fontsize=8,
                   frameon=False)
 
     _style_map_axes(ax, extent, labels=True)

@@ -337,7 +337,8 @@ def _map_section(run: RunFolder) -> str:
             unit = str(hazard["unit"])
             break
     png = figures.map_png(run.assets, run.people, run.footprint, footprint_unit=unit)
-    caption = ("Assets by their worst state in any sample and hour: damaged, lost supply "
+    caption = ("Assets by their typical worst state — each sample's worst state over the "
+               "horizon, median over the Monte-Carlo samples: damaged, lost supply "
                "(out of service through a dependency), on backup, working. ")
     caption += ("Blue: hazard footprint. " if run.footprint is not None
                 else "No hazard footprint in this run folder. ")

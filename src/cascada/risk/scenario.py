@@ -20,7 +20,7 @@ import pandas as pd
 from cascada.cascade import compile_graph, propagate, sample_mask
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS, EventSet
-from cascada.hazards.footprint import footprint_eventset
+from cascada.hazards.footprint import footprint_eventset, footprint_polygons
 from cascada.impact.assets import asset_outcomes, facility_outcomes
 from cascada.impact.people import (
     ServiceLinks,
@@ -61,6 +61,7 @@ class ScenarioResult:
     facilities: pd.DataFrame
     people: gpd.GeoDataFrame
     outages: pd.DataFrame
+    hazard_footprint: gpd.GeoDataFrame | None = None  # polygons (hazard, intensity), for maps
     summary: dict = field(default_factory=dict)
 
 
@@ -244,8 +245,15 @@ def run_scenario(
             "numpy": np.__version__,
         },
     }
+    footprints = [
+        footprint_polygons(scenario.resolve(h.footprint), intensity_column=h.intensity_column,
+                           band=h.band).assign(hazard=h.hazard)
+        for h in scenario.hazards
+    ]
+    hazard_footprint = gpd.GeoDataFrame(pd.concat(footprints, ignore_index=True),
+                                        crs="EPSG:4326")
     return ScenarioResult(scenario, region, eventsets, states, repair, asset_table, timeseries,
-                          services, facilities, people, outages, summary)
+                          services, facilities, people, outages, hazard_footprint, summary)
 
 
 def _exposure(assets: gpd.GeoDataFrame, eventsets: list[EventSet]):

@@ -75,6 +75,9 @@ def write_run(
         for name in RUN_TABLES:
             table = getattr(result, name)
             table.to_parquet(tmp / f"{name}.parquet", index=False)
+        footprint = getattr(result, "hazard_footprint", None)
+        if footprint is not None and len(footprint):
+            footprint.to_parquet(tmp / "hazard_footprint.parquet", index=False)
         write_json(tmp / "summary.json", result.summary)
         if report is not None:
             report(tmp)
