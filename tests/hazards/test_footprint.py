@@ -106,3 +106,15 @@ def test_point_outside_everything(tiny_region):
                          crs="EPSG:4326")
     intensity, exposed = sample_vector(tiny_region.assets, f)
     assert not intensity.any() and not exposed.any()
+
+
+def test_raster_footprint_polygons(tmp_path, tiny_region):
+    from cascada.hazards.footprint import footprint_polygons
+
+    path = tmp_path / "depth.tif"
+    _write_raster(path, tiny_region, "EPSG:32633", value=0.6)
+    polygons = footprint_polygons(path, step=0.25)
+    assert polygons.crs.to_epsg() == 4326
+    assert polygons["intensity"].tolist() == [0.75]  # 0.6 m rounded up to the 0.25 m class
+    area = polygons.to_crs(32633).area.sum()
+    assert area == pytest.approx(200 * 200, rel=1e-6)  # 10 × 10 cells of 20 m
