@@ -49,7 +49,7 @@ def test_msida_flood_end_to_end(tmp_path, msida):
     assert (assets.loc[assets["intensity"] == 0, "p_damaged"] == 0).all()
     # Cascading: some assets lose service without being damaged themselves.
     assert (assets["worst_state"] == "lost supply").any() or \
-        ((assets["p_down"] > assets["p_damaged"] + 1e-9)).any()
+        (assets["p_down"] > assets["p_damaged"] + 1e-9).any()
     services = result.services.set_index("service")
     assert services["people_hours_lost_mean"].sum() > 0
     summary = json.loads((out / "summary.json").read_text())
