@@ -27,7 +27,7 @@ hazards_app = typer.Typer(help="Hazard families.", no_args_is_help=True)
 app.add_typer(region_app, name="region")
 app.add_typer(hazards_app, name="hazards")
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 100)
 err_console = Console(stderr=True)
 
 
@@ -93,6 +93,10 @@ def region_from_osm(
         "regions/region.gpkg"),
     name: Annotated[str, typer.Option(help="region name")] = "",
     population: Annotated[float, typer.Option(help="residents to place (people)")] = 519_562,
+    dependencies: Annotated[Path | None, typer.Option(
+        help="explicit dependency table (CSV or Parquet: consumer, supplier, kind, group, k, "
+             "backup_hours); its rows replace inferred ones of the same consumer and group")
+    ] = None,
 ) -> None:
     """Build a region (assets, inferred dependencies, people) from an OSM extract."""
     from cascada.region.io import write_region
@@ -103,7 +107,8 @@ def region_from_osm(
     start = time.perf_counter()
     with _Steps(total=6) as steps:
         region = build_region_from_osm(pbf, name=name or pbf.name.split(".")[0],
-                                       population_total=population, progress=steps)
+                                       population_total=population, progress=steps,
+                                       explicit_dependencies=dependencies)
         steps("writing")
         write_region(region, output)
     console.print(
@@ -174,20 +179,26 @@ def hazards_list() -> None:
 # --------------------------------------------------------------------------- run / report
 
 
-def _headline_table(summary: dict, services) -> Table:
+SNAPSHOT_HOURS = (0, 6, 24, 72, 167)
+
+
+def _headline_table(summary: dict, services, timeseries) -> Table:
+    """People without each service at a few hours, people-hours lost, recovery."""
     head = summary["headline"]
-    table = Table(title=f"{summary['scenario']} — {summary['samples']} samples, "
-                        f"{summary['hours']} h, seed {summary['seed']}")
-    for col in ("service", "peak people without", "people-hours lost (mean)", "90 % interval",
-                "90 % restored by"):
-        table.add_column(col, justify="left" if col == "service" else "right")
+    hours = [h for h in SNAPSHOT_HOURS if h < summary["hours"]]
+    table = Table(title=f"{summary['scenario']}: people without service (mean of "
+                        f"{summary['samples']} samples, seed {summary['seed']})")
+    table.add_column("service")
+    for h in hours:
+        table.add_column(f"hour {h}", justify="right")
+    table.add_column("people-hours lost", justify="right")
+    table.add_column("90 % restored", justify="right")
+    at = timeseries.set_index(["service", "hour"])["people_without_mean"]
     for r in services.itertuples():
-        restored = ("not within horizon" if r.restored_90pct_hour != r.restored_90pct_hour
-                    else f"hour {r.restored_90pct_hour:.0f}")
-        table.add_row(r.service, f"{r.peak_people_without_mean:,.0f}",
-                      f"{r.people_hours_lost_mean:,.0f}",
-                      f"{r.people_hours_lost_p05:,.0f} – {r.people_hours_lost_p95:,.0f}",
-                      restored)
+        restored = (f"> {summary['hours']} h" if r.restored_90pct_hour != r.restored_90pct_hour
+                    else f"{r.restored_90pct_hour:.0f} h")
+        table.add_row(r.service, *(f"{at[(r.service, h)]:,.0f}" for h in hours),
+                      f"{r.people_hours_lost_mean:,.0f}", restored)
     table.caption = (
         f"hospitals losing function: {head['hospitals_affected_mean']:.1f} of "
         f"{head['hospitals_total']} (on backup: {head['hospitals_on_backup_mean']:.1f}) · "
@@ -233,7 +244,8 @@ def run(
         result = run_scenario(sc, progress=steps)
         steps("writing run folder and report")
         write_run(result, destination, report=writer)
-    console.print(_headline_table(result.summary, result.services))
+    console.print(_headline_table(result.summary, result.services,
+                                  result.service_timeseries))
     console.print(f"run folder: {destination}  ({time.perf_counter() - start:.1f} s)")
     if report:
         console.print(f"report: {(destination / 'report.html').resolve()}", highlight=False,
