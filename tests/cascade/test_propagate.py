@@ -262,3 +262,37 @@ def test_one_dimensional_input_is_one_sample() -> None:
     state = propagate(graph, np.array([2.0, 0.0], np.float32), 4)
     assert state.n_samples == 1
     assert state.working[:, 1].tolist() == [0, 0, 1, 1]
+
+
+ONSET_CHOICES = [0.0, 0.0, 0.5, 1.0, 2.0, 3.7, 6.0]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_damage_onsets_match_reference(data) -> None:
+    """Triggered events damage later: out of repair in hours onset <= t < repair."""
+    ids, deps = data.draw(networks())
+    n_samples = data.draw(st.integers(1, 5))
+    hours = data.draw(st.integers(1, 9))
+    repair = data.draw(damage(len(ids), n_samples))
+    onset_values = data.draw(st.lists(st.sampled_from(ONSET_CHOICES),
+                                      min_size=len(ids) * n_samples,
+                                      max_size=len(ids) * n_samples))
+    onset = np.array(onset_values, dtype=np.float32).reshape(n_samples, len(ids))
+    repair = np.where(repair > 0, repair + onset, 0).astype(np.float32)  # repair after onset
+    graph = compile_graph(deps, ids)
+    state = propagate(graph, repair, hours, onset_hours=onset)
+    assert _bits_beyond_samples_are_zero(state)
+    working, on_backup = state.unpack("working"), state.unpack("on_backup")
+    undamaged = propagate(graph, np.zeros_like(repair), hours).unpack()
+    for s in range(n_samples):
+        expected_working, expected_backup = propagate_reference(
+            deps, repair[s], hours, asset_ids=ids, onset_hours=onset[s]
+        )
+        np.testing.assert_array_equal(working[:, s], expected_working)
+        np.testing.assert_array_equal(on_backup[:, s], expected_backup)
+        # Before the first onset nothing differs from the undamaged network.
+        damaged = repair[s] > 0
+        if damaged.any():
+            first = int(np.ceil(onset[s][damaged].min()))
+            np.testing.assert_array_equal(working[:first, s], undamaged[:first, s])

@@ -4,7 +4,9 @@ Semantics (one Monte-Carlo sample; the kernel runs 64 of them as the bits of
 one uint64 word per asset):
 
 - An asset is *intact* in hour t iff ``repair_hours <= t`` (0 = undamaged,
-  ``inf`` = not repaired within the horizon).
+  ``inf`` = not repaired within the horizon) or ``t < onset_hours`` (the damage
+  has not happened yet: triggered events, e.g. a tsunami an hour after the
+  earthquake; default 0).
 - It *works* in hour t iff it is intact and every one of its groups is OK: at
   least ``k`` of the group's suppliers work in hour t, or the group still has
   backup left.
@@ -99,6 +101,7 @@ def _propagate_block(
     supplier_group,
     max_k,
     repair_hours,
+    onset_hours,
     hours,
     mask,
     working_out,
@@ -109,24 +112,26 @@ def _propagate_block(
     one = np.uint64(1)
     zero = np.uint64(0)
 
-    # ---- intact words at hour 0, and repair events bucketed by hour
+    # ---- intact words at hour 0; repair events (ev_kind 1) and damage onsets
+    # (ev_kind 0) bucketed by hour. Sample s of asset a is out of repair in
+    # hours ceil(onset) <= t < ceil(repair).
     intact = np.empty(n_assets, dtype=np.uint64)
     for a in range(n_assets):
         intact[a] = mask
-    n_damaged = 0
     n_events = 0
     event_count = np.zeros(hours + 1, dtype=np.int64)
     for s in range(n_samples):
-        row = repair_hours[s]
         for a in range(n_assets):
-            r = row[a]
-            if r > 0.0:
-                if intact[a] == mask:
-                    n_damaged += 1
-                intact[a] &= ~(one << np.uint64(s))
-                h = np.ceil(r)
-                if h < hours:
-                    event_count[int(h)] += 1
+            r = np.ceil(repair_hours[s, a])
+            o = np.ceil(onset_hours[s, a])
+            if r > 0.0 and o < r and o < hours:
+                if o <= 0.0:
+                    intact[a] &= ~(one << np.uint64(s))
+                else:
+                    event_count[int(o)] += 1
+                    n_events += 1
+                if r < hours:
+                    event_count[int(r)] += 1
                     n_events += 1
     event_ptr = np.zeros(hours + 2, dtype=np.int64)
     for h in range(hours + 1):
@@ -134,25 +139,36 @@ def _propagate_block(
     fill = event_ptr[:-1].copy()
     event_asset = np.empty(n_events, dtype=np.int32)
     event_bits = np.empty(n_events, dtype=np.uint64)
+    event_kind = np.empty(n_events, dtype=np.int8)
+    n_damaged = 0
+    for a in range(n_assets):
+        if intact[a] != mask:
+            n_damaged += 1
     damaged = np.empty(n_damaged, dtype=np.int32)
     nd = 0
     for a in range(n_assets):
         if intact[a] != mask:
             damaged[nd] = a
             nd += 1
-    for s in range(n_samples):
-        row = repair_hours[s]
-        bit = one << np.uint64(s)
-        for i in range(nd):
-            a = damaged[i]
-            r = row[a]
-            if r > 0.0:
-                h = np.ceil(r)
-                if h < hours:
-                    e = fill[int(h)]
-                    event_asset[e] = a
-                    event_bits[e] = bit
-                    fill[int(h)] = e + 1
+    if n_events > 0:
+        for s in range(n_samples):
+            bit = one << np.uint64(s)
+            for a in range(n_assets):
+                r = np.ceil(repair_hours[s, a])
+                o = np.ceil(onset_hours[s, a])
+                if r > 0.0 and o < r and o < hours:
+                    if o > 0.0:
+                        e = fill[int(o)]
+                        event_asset[e] = a
+                        event_bits[e] = bit
+                        event_kind[e] = 0
+                        fill[int(o)] = e + 1
+                    if r < hours:
+                        e = fill[int(r)]
+                        event_asset[e] = a
+                        event_bits[e] = bit
+                        event_kind[e] = 1
+                        fill[int(r)] = e + 1
 
     # ---- state
     working = intact.copy()
@@ -208,6 +224,8 @@ def _propagate_block(
             # (through assets that were off), then switch off what is unsupported.
             n_reach = 0
             for e in range(event_ptr[t], event_ptr[t + 1]):
+                if event_kind[e] != 1:
+                    continue
                 a = event_asset[e]
                 bits = event_bits[e]
                 intact[a] |= bits
@@ -248,6 +266,26 @@ def _propagate_block(
                             in_reach[c] = True
                             reach_stack[n_reach] = c
                             n_reach += 1
+            # Damage onsets (triggered events): the bits stop working now.
+            for e in range(event_ptr[t], event_ptr[t + 1]):
+                if event_kind[e] != 0:
+                    continue
+                a = event_asset[e]
+                bits = event_bits[e]
+                intact[a] &= ~bits
+                lost = working[a] & bits
+                if lost != zero:
+                    working[a] &= ~bits
+                    if not is_touched[a]:
+                        is_touched[a] = True
+                        touched[n_touched] = a
+                        n_touched += 1
+                    for j in range(supplier_group_ptr[a], supplier_group_ptr[a + 1]):
+                        g = supplier_group[j]
+                        if not is_dirty[g]:
+                            is_dirty[g] = True
+                            dirty[n_dirty] = g
+                            n_dirty += 1
             # Groups whose backup ran out at the end of the previous hour.
             for i in range(n_exhausted):
                 g = exhausted[i]
@@ -446,13 +484,22 @@ class CascadeState:
         return self._summary()[2]
 
 
-def propagate(graph: CompiledGraph, repair_hours: np.ndarray, hours: int = 168) -> CascadeState:
+def propagate(
+    graph: CompiledGraph,
+    repair_hours: np.ndarray,
+    hours: int = 168,
+    onset_hours: np.ndarray | None = None,
+) -> CascadeState:
     """Cascade the damage of up to 64 samples over ``hours`` hours.
 
     repair_hours: float32 [n_samples, n_assets], n_samples <= 64; the hour
         at which each asset is intact again (0 = undamaged, ``np.inf`` = not
         repaired within the horizon). An asset is intact in hour t iff
         ``repair_hours <= t``. A 1-D array is taken as one sample.
+    onset_hours: float32, same shape, the hour at which each asset's damage
+        happens (default 0; a tsunami triggered an hour after an earthquake
+        damages at hour 1). An asset is out of repair in hours
+        ``onset_hours <= t < repair_hours``.
     hours: number of simulated hours (hour 0 is the hour of the event).
     Returns: :class:`CascadeState` with words of shape [hours, n_assets].
     """
@@ -471,6 +518,13 @@ def propagate(graph: CompiledGraph, repair_hours: np.ndarray, hours: int = 168) 
     if hours < 1:
         raise ValueError(f"hours must be >= 1, got {hours}")
     repair = np.ascontiguousarray(repair)
+    if onset_hours is None:
+        onset = np.zeros_like(repair)
+    else:
+        onset = np.asarray(onset_hours, dtype=np.float32).reshape(repair.shape)
+        onset = np.ascontiguousarray(onset)
+        if np.isnan(onset).any():
+            raise ValueError("onset_hours contains NaN")
     working = np.empty((hours, graph.n_assets), dtype=np.uint64)
     on_backup = np.empty((hours, graph.n_assets), dtype=np.uint64)
     _propagate_block(
@@ -485,6 +539,7 @@ def propagate(graph: CompiledGraph, repair_hours: np.ndarray, hours: int = 168) 
         graph.supplier_group,
         graph.max_k,
         repair,
+        onset,
         hours,
         sample_mask(n_samples),
         working,
@@ -494,17 +549,21 @@ def propagate(graph: CompiledGraph, repair_hours: np.ndarray, hours: int = 168) 
 
 
 def propagate_many(
-    graph: CompiledGraph, repair_hours: np.ndarray, hours: int = 168
+    graph: CompiledGraph,
+    repair_hours: np.ndarray,
+    hours: int = 168,
+    onset_hours: np.ndarray | None = None,
 ) -> list[CascadeState]:
     """:func:`propagate` over any number of samples, in blocks of 64.
 
-    repair_hours: float32 [n_samples, n_assets]. Returns one CascadeState per
-    block; block b holds samples ``64 * b`` to ``64 * b + 63``.
+    repair_hours, onset_hours: float32 [n_samples, n_assets]. Returns one
+    CascadeState per block; block b holds samples ``64 * b`` to ``64 * b + 63``.
     """
     repair = np.asarray(repair_hours, dtype=np.float32)
     if repair.ndim != 2:
         raise ValueError(f"repair_hours must be 2-D, got shape {repair.shape}")
     return [
-        propagate(graph, repair[start : start + WORD_BITS], hours)
+        propagate(graph, repair[start : start + WORD_BITS], hours,
+                  None if onset_hours is None else onset_hours[start : start + WORD_BITS])
         for start in range(0, repair.shape[0], WORD_BITS)
     ]

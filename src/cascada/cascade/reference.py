@@ -53,6 +53,7 @@ def propagate_reference(
     hours: int,
     *,
     asset_ids: Sequence[str] | None = None,
+    onset_hours: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Working and on-backup flags of one sample, hour by hour.
 
@@ -60,6 +61,8 @@ def propagate_reference(
         order) or a :class:`CompiledGraph`.
     repair_hours: float [n_assets], hour at which each asset is intact again
         (0 = undamaged, inf = never within the horizon).
+    onset_hours: float [n_assets], hour at which the damage happens (default
+        0); an asset is out of repair in hour t iff onset <= t < repair.
     Returns: (working, on_backup), each bool [hours, n_assets].
     """
     if isinstance(dependencies, CompiledGraph):
@@ -70,6 +73,8 @@ def propagate_reference(
         groups = _groups_from_table(dependencies, asset_ids)
     repair = [float(r) for r in np.asarray(repair_hours, dtype=np.float32)]
     n_assets = len(repair)
+    onset = ([0.0] * n_assets if onset_hours is None
+             else [float(o) for o in np.asarray(onset_hours, dtype=np.float32)])
     groups_of: list[list[int]] = [[] for _ in range(n_assets)]
     for g, (consumer, _, _, _) in enumerate(groups):
         groups_of[consumer].append(g)
@@ -78,7 +83,7 @@ def propagate_reference(
     on_backup = np.zeros((hours, n_assets), dtype=bool)
 
     for t in range(hours):
-        intact = [r <= t for r in repair]
+        intact = [r <= t or t < o for r, o in zip(repair, onset, strict=True)]
         works = list(intact)
 
         def satisfied(g: int, works: list[bool] = works) -> bool:
