@@ -100,3 +100,48 @@ def test_region_with_unknown_asset_type_exits_2(tmp_path, tiny_region):
     result = runner.invoke(app, ["region", "info", str(path)])
     assert result.exit_code == 2
     assert "row 2" in result.output and "power.substaton" in result.output
+
+
+def test_hazard_command_with_a_test_double(tmp_path, tiny_region, monkeypatch):
+    """`cascada hazard NAME --param value` builds Parameters and writes an event set."""
+    import numpy as np
+    import pandas as pd
+    from pydantic import Field
+    from scipy import sparse
+
+    from cascada.hazards import registry
+    from cascada.hazards.eventset import EventSet, read_eventset
+    from cascada.region.io import write_region
+
+    class LossParameters(registry.HazardParameters):
+        asset_ids: str = Field(description="comma-separated asset ids")
+        damage_state: int = Field(4, ge=1, le=4)
+
+    class ExplicitLoss(registry.HazardModel):
+        name = "attack"
+        unit = "damage_state"
+        description = "test double: explicit loss of assets"
+        Parameters = LossParameters
+
+        def event_set(self, assets, parameters, rng):
+            hit = assets["asset_id"].isin(parameters.asset_ids.split(",")).to_numpy()
+            row = np.where(hit, float(parameters.damage_state), 0.0)
+            return EventSet(sparse.csr_matrix(row[None, :]), assets["asset_id"].to_numpy(),
+                            pd.DataFrame({"hazard": ["attack"]}))
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    registry.register(ExplicitLoss)
+    region = write_region(tiny_region, tmp_path / "tiny.gpkg")
+    out = tmp_path / "attack.parquet"
+    result = runner.invoke(app, ["hazard", "attack", "--region", str(region), "-o", str(out),
+                                 "--asset", "sub-a,plant", "--damage-state=3"])
+    assert result.exit_code == 0, result.output
+    es = read_eventset(out)
+    hit = set(es.asset_ids[es.exposed_assets(0)])
+    assert hit == {"sub-a", "plant"} and es.intensity.max() == 3
+    bad = runner.invoke(app, ["hazard", "attack", "--region", str(region), "-o", str(out),
+                              "--asset", "x", "--damage-state", "9"])
+    assert bad.exit_code == 2 and "damage_state" in bad.output
+    unknown = runner.invoke(app, ["hazard", "attack", "--region", str(region), "-o", str(out),
+                                  "--colour", "red"])
+    assert unknown.exit_code == 2 and "unknown parameter --colour" in unknown.output

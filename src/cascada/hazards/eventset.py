@@ -7,10 +7,15 @@ code: they read only these arrays.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from scipy import sparse
 
 from cascada.errors import CascadaInputError
@@ -109,3 +114,68 @@ class EventSet:
                 "intensity": coo.data,
             }
         )
+
+
+_META_KEY = b"cascada.eventset"
+
+
+def write_eventset(eventset: EventSet, path: str | Path) -> Path:
+    """Write an EventSet as one Parquet file (tidy non-zero entries + metadata).
+
+    Columns: event (row index), event_id, asset_id, intensity (hazard unit),
+    exposed_length_m. The events table and the asset order travel in the
+    file's metadata, so events with no exposed asset are kept. Written to a
+    temporary name and renamed when complete.
+    """
+    path = Path(path)
+    coo = eventset.intensity.tocoo()
+    exposed = np.zeros(len(coo.data), np.float32)
+    if eventset.exposed_length_m is not None:
+        exposed = np.asarray(eventset.exposed_length_m.tocsr()[coo.row, coo.col]).ravel()
+    table = pa.table({
+        "event": pa.array(coo.row.astype(np.int32)),
+        "event_id": pa.array(eventset.events["event_id"].to_numpy()[coo.row].astype(str)),
+        "asset_id": pa.array(eventset.asset_ids[coo.col].astype(str)),
+        "intensity": pa.array(coo.data.astype(np.float32)),
+        "exposed_length_m": pa.array(exposed.astype(np.float32)),
+    })
+    meta = {
+        "events": eventset.events.to_dict(orient="list"),
+        "asset_ids": [str(a) for a in eventset.asset_ids],
+        "metadata": eventset.metadata,
+    }
+    table = table.replace_schema_metadata({_META_KEY: json.dumps(meta, default=str).encode()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_eventset(path: str | Path) -> EventSet:
+    """Read an EventSet written by :func:`write_eventset`."""
+    path = Path(path)
+    if not path.exists():
+        raise CascadaInputError("event set not found", file=path)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise CascadaInputError(f"cannot read as Parquet: {exc}", file=path) from exc
+    raw = (table.schema.metadata or {}).get(_META_KEY)
+    if raw is None:
+        raise CascadaInputError("not a cascada event set (no event metadata)", file=path,
+                                hint="write it with `cascada hazard ... -o FILE.parquet`")
+    meta = json.loads(raw)
+    events = pd.DataFrame(meta["events"])
+    asset_ids = np.asarray(meta["asset_ids"], dtype=object)
+    column = pd.Index(asset_ids).get_indexer(table.column("asset_id").to_pylist())
+    rows = table.column("event").to_numpy()
+    shape = (len(events), len(asset_ids))
+    intensity = sparse.csr_matrix((table.column("intensity").to_numpy(), (rows, column)),
+                                  shape=shape)
+    exposed = sparse.csr_matrix((table.column("exposed_length_m").to_numpy(), (rows, column)),
+                                shape=shape)
+    return EventSet(intensity, asset_ids, events, exposed, meta.get("metadata", {}))
