@@ -268,6 +268,9 @@ class FeatureEncoder:
             first = np.where(pos >= 0, self.importer_first_day.count[np.maximum(pos, 0)],
                              np.nan)
             since = days - first
+            if oof:
+                # a training row on its importer's first day stands for a new importer
+                since = np.where(since > 0, since, np.nan)
             out["importer_days_known"] = np.where(since >= 0, since, np.nan)
             out["importer_new"] = (~(since >= 0)).astype(np.float64)
         if "tax_rate_pct" in self.fields:

@@ -42,7 +42,9 @@ DELIVERY_COLUMNS = ["delivery_id", "supplier", "recipient", "product", "lot",
 RELATION_COLUMNS = ["from_delivery", "to_delivery"]
 TRACING_COLUMNS = ["weight", "cross_contamination", "kill_contamination", "observed"]
 
-_ISO = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:[T ].*)?\s*(?:\(.*\))?\s*$")
+_ISO = re.compile(
+    r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:[T ]\d{1,2}:\d{2}\S*)?\s*(?:\(.*\))?\s*$"
+)
 _DOTTED = re.compile(r"^\s*(?:(\d{1,2})\.)?(\d{1,2})\.(\d{4})\s*$")
 _SLASHED = re.compile(r"^\s*(?:(\d{1,2})/)?(\d{1,2})/(\d{4})\s*$")
 

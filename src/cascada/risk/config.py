@@ -17,6 +17,21 @@ synthetic = true                     # say so when the footprint is illustrative
 note = "how the footprint was made"
 ```
 
+A hazard can also come from a registered hazard model, and hazards can chain:
+
+```toml
+[[hazards]]
+id = "eq1693"
+hazard = "earthquake"
+parameters = { magnitude_mw = 7.4, lat = 37.1, lon = 15.2, depth_km = 20 }
+
+[[hazards]]
+hazard = "tsunami"
+trigger = "eq1693"                   # starts after its trigger ...
+time_offset_hours = 1.0              # ... by this many hours
+parameters = { }                     # inherits magnitude_mw, lat, lon, depth_km
+```
+
 Unknown keys are errors (with a "did you mean" hint), so a typo never silently
 falls back to a default.
 """
@@ -28,7 +43,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS
@@ -39,10 +61,24 @@ class _Strict(BaseModel):
 
 
 class HazardInput(_Strict):
-    """One hazard footprint of a scenario."""
+    """One hazard of a scenario: a footprint file, or a hazard model with parameters.
 
+    A hazard with ``trigger`` is part of a chain: it starts
+    ``time_offset_hours`` after the hazard it names (earthquake → tsunami,
+    earthquake → industrial release), and, when it is a model, inherits the
+    parent's parameters that its own model also takes (a tsunami takes the
+    earthquake's magnitude and location).
+    """
+
+    id: str = Field("", description="name of this hazard, for chains (default hazard-<n>)")
     hazard: str = Field(description="hazard family, e.g. flood, earthquake, tsunami")
-    footprint: Path = Field(description="GeoTIFF or vector file (GeoJSON, GPKG, GeoParquet)")
+    footprint: Path | None = Field(
+        None, description="GeoTIFF or vector file (GeoJSON, GPKG, GeoParquet)")
+    parameters: dict | None = Field(
+        None, description="parameters of the hazard model (cascada hazards list)")
+    trigger: str | None = Field(None, description="id of the hazard that triggers this one")
+    time_offset_hours: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="start after the triggering hazard (or the scenario start), hours")
     intensity_column: str = Field("intensity", description="column of intensities (vectors)")
     band: Annotated[int, Field(ge=1)] = Field(1, description="raster band (GeoTIFF)")
     synthetic: bool = Field(False, description="the footprint is illustrative, not observed")
@@ -54,6 +90,13 @@ class HazardInput(_Strict):
         if value not in HAZARD_UNITS:
             raise ValueError(f"unknown hazard {value!r}; known: {', '.join(HAZARD_UNITS)}")
         return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> HazardInput:
+        if (self.footprint is None) == (self.parameters is None and self.trigger is None):
+            raise ValueError("give either a footprint file or model parameters (or a trigger), "
+                             "not both")
+        return self
 
 
 class ScenarioSettings(_Strict):
@@ -77,6 +120,34 @@ class Scenario(_Strict):
     scenario: ScenarioSettings
     hazards: Annotated[list[HazardInput], Field(min_length=1)]
     path: Path | None = None
+
+    @model_validator(mode="after")
+    def _chains(self) -> Scenario:
+        ids: list[str] = []
+        for i, hazard in enumerate(self.hazards):
+            name = hazard.id or f"hazard-{i + 1}"
+            if name in ids:
+                raise ValueError(f"hazards[{i}]: duplicate id {name!r}")
+            if hazard.trigger is not None and hazard.trigger not in ids:
+                raise ValueError(
+                    f"hazards[{i}]: trigger {hazard.trigger!r} names no earlier hazard "
+                    f"(earlier ids: {', '.join(ids) or 'none'})"
+                )
+            ids.append(name)
+        return self
+
+    def hazard_ids(self) -> list[str]:
+        """The id of every hazard (given, or hazard-<n>)."""
+        return [h.id or f"hazard-{i + 1}" for i, h in enumerate(self.hazards)]
+
+    def onset_hours(self) -> list[float]:
+        """Start of every hazard after the scenario start, hours (chains add up)."""
+        ids = self.hazard_ids()
+        onset: dict[str, float] = {}
+        for name, hazard in zip(ids, self.hazards, strict=True):
+            base = onset[hazard.trigger] if hazard.trigger else 0.0
+            onset[name] = base + hazard.time_offset_hours
+        return [onset[name] for name in ids]
 
     def resolve(self, relative: Path) -> Path:
         """A path from the file, relative to the file's folder."""
@@ -120,5 +191,6 @@ def read_scenario(path: str | Path) -> Scenario:
                 "unknown key", file=path, field=field,
                 hint=_did_you_mean(tuple(p for p in loc if not isinstance(p, int)), models),
             ) from exc
-        raise CascadaInputError(err["msg"], file=path, field=field) from exc
+        message = err["msg"].removeprefix("Value error, ")
+        raise CascadaInputError(message, file=path, field=field or None) from exc
     return scenario

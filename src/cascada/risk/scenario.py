@@ -21,6 +21,7 @@ from cascada.cascade import compile_graph, propagate, sample_mask
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS, EventSet
 from cascada.hazards.footprint import footprint_eventset, footprint_polygons
+from cascada.hazards.registry import hazard_model
 from cascada.impact.assets import asset_outcomes, facility_outcomes
 from cascada.impact.people import (
     ServiceLinks,
@@ -108,37 +109,22 @@ def run_scenario(
     fragility = load_fragility()
 
     step("sampling hazards at assets")
-    eventsets = []
-    for i, hazard in enumerate(scenario.hazards):
-        path = scenario.resolve(hazard.footprint)
-        try:
-            eventsets.append(footprint_eventset(
-                assets, path, hazard.hazard, intensity_column=hazard.intensity_column,
-                band=hazard.band,
-            ))
-        except CascadaInputError as exc:
-            if exc.file is None:
-                exc.file = str(path)
-            raise CascadaInputError(
-                exc.message, file=exc.file or path, row=exc.row,
-                field=exc.field or f"hazards[{i}]", hint=exc.hint,
-            ) from exc
+    seeds = np.random.SeedSequence(settings.seed).spawn(3 * len(scenario.hazards))
+    eventsets = _hazard_eventsets(scenario, assets, seeds[0::3])
 
     step("sampling damage")
-    seeds = np.random.SeedSequence(settings.seed).spawn(len(eventsets) + 1)
     types = assets["asset_type"].to_numpy()
-    states = np.zeros((settings.samples, len(assets)), np.uint8)
-    for es, seed in zip(eventsets, seeds[:-1], strict=True):
-        ds = sample_damage_states(es, 0, types, fragility, settings.samples,
-                                  np.random.default_rng(seed))
-        np.maximum(states, ds, out=states)
-    repair = sample_repair_hours(states, types, catalogue, np.random.default_rng(seeds[-1]))
+    states, repair, onset = _combined_damage(
+        eventsets, scenario.onset_hours(), types, fragility, catalogue, settings.samples,
+        seeds[1::3], seeds[2::3],
+    )
 
     step("cascading failures")
     graph = compile_graph(region.dependencies, asset_index)
     blocks = []
     for start in range(0, settings.samples, BLOCK):
-        block = propagate(graph, repair[start:start + BLOCK], hours=settings.hours)
+        block = propagate(graph, repair[start:start + BLOCK], hours=settings.hours,
+                          onset_hours=onset[start:start + BLOCK])
         blocks.append((block.working, block.on_backup, block.n_samples))
 
     step("counting impact")
@@ -194,7 +180,7 @@ def run_scenario(
         col = np.zeros(len(people))
         col[links.people[s]] = mean_hours
         people[f"hours_without_{s}"] = col
-    outages = _outage_table(blocks, states, repair, assets["asset_id"].to_numpy())
+    outages = _outage_table(blocks, states, onset, repair, assets["asset_id"].to_numpy())
 
     hospitals = facilities[facilities["asset_type"] == "health.hospital"]
     hospitals_affected, hospitals_backup = _hospital_counts(blocks, asset_index, hospitals)
@@ -206,10 +192,14 @@ def run_scenario(
         "samples": settings.samples,
         "hours": settings.hours,
         "hazards": [
-            {"hazard": h.hazard, "unit": HAZARD_UNITS[h.hazard], "source": h.footprint.name,
-             "synthetic": h.synthetic, "note": h.note,
-             "assets_exposed": int((es.intensity.getrow(0).toarray() > 0).sum())}
-            for h, es in zip(scenario.hazards, eventsets, strict=True)
+            {"id": hid, "hazard": h.hazard, "unit": HAZARD_UNITS[h.hazard],
+             "source": h.footprint.name if h.footprint else f"model {h.hazard}",
+             "parameters": es.metadata.get("parameters", {}),
+             "trigger": h.trigger or "", "onset_hours": start,
+             "events": es.n_events, "synthetic": h.synthetic, "note": h.note,
+             "assets_exposed": int((es.intensity.max(axis=0).toarray() > 0).sum())}
+            for hid, h, es, start in zip(scenario.hazard_ids(), scenario.hazards, eventsets,
+                                         scenario.onset_hours(), strict=True)
         ],
         "headline": {
             "direct_loss_eur_mean": float(loss_per_sample.mean()),
@@ -235,7 +225,7 @@ def run_scenario(
             "scenario": sha256_file(scenario.path) if scenario.path else "",
             "region": sha256_file(region_path) if region_path.exists() else "",
             **{f"hazard:{h.footprint.name}": sha256_file(scenario.resolve(h.footprint))
-               for h in scenario.hazards},
+               for h in scenario.hazards if h.footprint is not None},
         },
         "versions": {
             "cascada": _version("cascada"),
@@ -248,16 +238,19 @@ def run_scenario(
     footprints = [
         footprint_polygons(scenario.resolve(h.footprint), intensity_column=h.intensity_column,
                            band=h.band).assign(hazard=h.hazard)
-        for h in scenario.hazards
+        for h in scenario.hazards if h.footprint is not None
     ]
-    hazard_footprint = gpd.GeoDataFrame(pd.concat(footprints, ignore_index=True),
-                                        crs="EPSG:4326")
+    hazard_footprint = (gpd.GeoDataFrame(pd.concat(footprints, ignore_index=True),
+                                         crs="EPSG:4326") if footprints else None)
     return ScenarioResult(scenario, region, eventsets, states, repair, asset_table, timeseries,
                           services, facilities, people, outages, hazard_footprint, summary)
 
 
 def _exposure(assets: gpd.GeoDataFrame, eventsets: list[EventSet]):
     """Strongest intensity per asset over the scenario's hazards, and the loss share.
+
+    A hazard with several events (e.g. ground-motion realisations) counts with
+    its mean intensity over them.
 
     Returns (intensity [assets] float32, hazard of that intensity [assets] str,
     exposed length [assets] metres (lines), loss share [assets] in 0..1). A
@@ -269,18 +262,91 @@ def _exposure(assets: gpd.GeoDataFrame, eventsets: list[EventSet]):
     hazard_of = np.full(n, "", dtype=object)
     exposed = np.zeros(n, np.float32)
     for es in eventsets:
-        row = es.intensity.getrow(0).toarray().ravel()
+        row = np.asarray(es.intensity.mean(axis=0)).ravel()  # mean over realisations
         stronger = row > intensity
         hazard_of[stronger] = es.events["hazard"].iloc[0]
         intensity = np.maximum(intensity, row)
         if es.exposed_length_m is not None:
-            exposed = np.maximum(exposed, es.exposed_length_m.getrow(0).toarray().ravel())
+            exposed = np.maximum(exposed, es.exposed_length_m.max(axis=0).toarray().ravel())
     is_line = assets.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
     share = np.ones(n)
     if is_line.any():
         length = assets.geometry[is_line].to_crs(assets.estimate_utm_crs()).length.to_numpy()
         share[is_line] = np.clip(exposed[is_line] / np.maximum(length, 1e-9), 0.0, 1.0)
     return intensity, hazard_of, exposed, share
+
+
+def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds) -> list[EventSet]:
+    """One EventSet per hazard of the scenario: read a footprint or run a model.
+
+    A triggered model hazard inherits the parameters of its trigger that its
+    own model takes, then applies its own.
+    """
+    eventsets: list[EventSet] = []
+    raw: dict[str, dict] = {}
+    source = scenario.path or "<scenario>"
+    for i, (hid, hazard, seed) in enumerate(zip(scenario.hazard_ids(), scenario.hazards, seeds,
+                                                strict=True)):
+        field = f"hazards.{i}"
+        try:
+            if hazard.footprint is not None:
+                path = scenario.resolve(hazard.footprint)
+                try:
+                    es = footprint_eventset(assets, path, hazard.hazard,
+                                            intensity_column=hazard.intensity_column,
+                                            band=hazard.band)
+                except CascadaInputError as exc:
+                    raise CascadaInputError(exc.message, file=exc.file or path, row=exc.row,
+                                            field=exc.field or field, hint=exc.hint) from exc
+                raw[hid] = {}
+            else:
+                model = hazard_model(hazard.hazard)
+                inherited = {k: v for k, v in raw.get(hazard.trigger or "", {}).items()
+                             if k in model.Parameters.model_fields}
+                values = {**inherited, **(hazard.parameters or {})}
+                raw[hid] = values
+                parameters = model.parameters(values, source=f"{source} [{field}.parameters]")
+                es = model.event_set(assets, parameters, np.random.default_rng(seed))
+                es.metadata.setdefault("parameters", parameters.model_dump(mode="json"))
+        except CascadaInputError as exc:
+            if exc.file is None:
+                raise CascadaInputError(exc.message, file=source, row=exc.row,
+                                        field=exc.field or field, hint=exc.hint) from exc
+            raise
+        eventsets.append(es)
+    return eventsets
+
+
+def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
+                     damage_seeds, repair_seeds):
+    """Damage of all hazards combined per sample and asset.
+
+    Sample s of a hazard with N events uses event s mod N (e.g. one
+    ground-motion realisation per sample). Per asset: the worst damage state
+    over the hazards; out of service from the earliest onset of a damaging
+    hazard to the latest end of its repairs (sequential damage is not added).
+    Returns (states uint8 [S, M], repair end hours float32 [S, M], onset hours
+    float32 [S, M]).
+    """
+    n_assets = len(types)
+    states = np.zeros((n_samples, n_assets), np.uint8)
+    end = np.zeros((n_samples, n_assets), np.float32)
+    start = np.full((n_samples, n_assets), np.inf, np.float32)
+    for es, onset, dseed, rseed in zip(eventsets, onsets, damage_seeds, repair_seeds,
+                                       strict=True):
+        rng = np.random.default_rng(dseed)
+        ds = np.zeros((n_samples, n_assets), np.uint8)
+        for event in range(es.n_events):
+            rows = np.arange(event, n_samples, es.n_events)
+            if len(rows):
+                ds[rows] = sample_damage_states(es, event, types, fragility, len(rows), rng)
+        repair = sample_repair_hours(ds, types, catalogue, np.random.default_rng(rseed))
+        hit = ds > 0
+        start = np.where(hit, np.minimum(start, onset), start)
+        end = np.where(hit, np.maximum(end, onset + repair), end)
+        np.maximum(states, ds, out=states)
+    start = np.where(np.isfinite(start), start, 0.0).astype(np.float32)
+    return states, end, start
 
 
 def _hospital_counts(blocks, asset_index: pd.Index, hospitals: pd.DataFrame
@@ -298,8 +364,8 @@ def _hospital_counts(blocks, asset_index: pd.Index, hospitals: pd.DataFrame
     return down / total, backup / total
 
 
-def _outage_table(blocks, states: np.ndarray, repair: np.ndarray, asset_ids: np.ndarray
-                  ) -> pd.DataFrame:
+def _outage_table(blocks, states: np.ndarray, onset: np.ndarray, repair: np.ndarray,
+                  asset_ids: np.ndarray) -> pd.DataFrame:
     """One row per (sample, asset) out of service at some hour: the outage window."""
     frames = []
     start = 0
@@ -319,7 +385,10 @@ def _outage_table(blocks, states: np.ndarray, repair: np.ndarray, asset_ids: np.
                 "sample": (start + s).astype(np.int32),
                 "asset_id": asset_ids[hit[a]],
                 "damage_state": states[start + s, hit[a]],
-                "repair_hours": repair[start + s, hit[a]],
+                "damage_onset_hour": np.where(states[start + s, hit[a]] > 0,
+                                              onset[start + s, hit[a]], np.nan),
+                "repaired_hour": np.where(states[start + s, hit[a]] > 0,
+                                          repair[start + s, hit[a]], np.nan),
                 "first_down_hour": first[a, s].astype(np.int32),
                 "restored_hour": np.where(last[a, s] + 1 >= bits.shape[0], -1,
                                           last[a, s] + 1).astype(np.int32),
@@ -327,7 +396,8 @@ def _outage_table(blocks, states: np.ndarray, repair: np.ndarray, asset_ids: np.
             }))
         start += n
     if not frames:
-        return pd.DataFrame(columns=["sample", "asset_id", "damage_state", "repair_hours",
+        return pd.DataFrame(columns=["sample", "asset_id", "damage_state", "damage_onset_hour",
+                                     "repaired_hour",
                                      "first_down_hour", "restored_hour", "hours_down"])
     return pd.concat(frames, ignore_index=True).sort_values(
         ["sample", "asset_id"], kind="stable").reset_index(drop=True)
