@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from cascada.errors import CascadaInputError, MissingExtraError
+from cascada.protection.cli import protect_app
 
 app = typer.Typer(
     help="cascada: all-hazards risk and resilience — assets, dependencies, people, cascades.",
@@ -26,6 +27,7 @@ region_app = typer.Typer(help="Build, inspect and convert regions.", no_args_is_
 hazards_app = typer.Typer(help="Hazard families.", no_args_is_help=True)
 app.add_typer(region_app, name="region")
 app.add_typer(hazards_app, name="hazards")
+app.add_typer(protect_app, name="protect")
 
 console = Console(width=None if sys.stdout.isatty() else 100)
 err_console = Console(stderr=True)

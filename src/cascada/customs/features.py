@@ -239,6 +239,16 @@ class FeatureEncoder:
             fold = rng.integers(0, self.folds, size=n)
             fraud = np.asarray(table["fraud"], dtype=np.float64)
             critical = _critical(table)
+            # the priors, too, come from the other folds only
+            fold_n = np.bincount(fold, minlength=self.folds)[fold]
+            prior_fraud = ((fraud.sum() - np.bincount(fold, weights=fraud,
+                                                      minlength=self.folds)[fold])
+                           / np.maximum(n - fold_n, 1))
+            prior_critical = ((critical.sum() - np.bincount(fold, weights=critical,
+                                                            minlength=self.folds)[fold])
+                              / np.maximum(n - fold_n, 1))
+        else:
+            prior_fraud, prior_critical = self.prior_fraud, self.prior_critical
         m = self.smoothing
         for g in self.groups:
             name = group_name(g)
@@ -260,8 +270,8 @@ class FeatureEncoder:
                 count_te, fsum, csum = count - fc, fsum - ff, csum - fcr
             else:
                 count_te = count
-            out[f"fraud_rate__{name}"] = (fsum + m * self.prior_fraud) / (count_te + m)
-            out[f"critical_rate__{name}"] = (csum + m * self.prior_critical) / (count_te + m)
+            out[f"fraud_rate__{name}"] = (fsum + m * prior_fraud) / (count_te + m)
+            out[f"critical_rate__{name}"] = (csum + m * prior_critical) / (count_te + m)
         days = _days(table)
         if self.importer_first_day is not None:
             pos = self.importer_first_day.lookup(codes["importer_id"])

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from cascada.customs.calibration import Calibrator, fit_calibrator
+from cascada.customs.drift import feature_reference
 from cascada.customs.features import FeatureEncoder
 from cascada.customs.schema import FIELD_KINDS, Schema
 from cascada.errors import CascadaInputError, require
@@ -59,7 +60,7 @@ class ModelConfig:
     smoothing: float = 20.0
     calibration: str = "isotonic"
     calibration_share: float = 0.2
-    critical_weight: float = 2.0
+    critical_weight: float = 1.0
     refit: bool = True
     seed: int = 0
     threads: int = 0
@@ -105,6 +106,7 @@ class CustomsModel:
     calibrator: Calibrator
     config: ModelConfig
     metadata: dict = field(default_factory=dict)
+    feature_reference: dict = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
@@ -126,11 +128,14 @@ class CustomsModel:
         self.check_columns(table)
         return self.encoder.transform(table)
 
-    def predict(self, table: pd.DataFrame, *, features: pd.DataFrame | None = None
-                ) -> pd.DataFrame:
+    def predict(self, table: pd.DataFrame, *, features: pd.DataFrame | None = None,
+                critical_weight: float | None = None) -> pd.DataFrame:
         """Per declaration: calibrated ``fraud_probability``, ``critical_probability``,
         ``expected_value`` (in ordinary frauds) and the raw ``fraud_score`` (log-odds).
+
+        critical_weight: overrides the configured value of a critical fraud.
         """
+        weight = self.config.critical_weight if critical_weight is None else critical_weight
         x = self.features(table) if features is None else features
         raw = self.fraud_booster.predict(x.to_numpy(), raw_score=True,
                                          num_threads=self.config.threads)
@@ -139,7 +144,7 @@ class CustomsModel:
             q = self.critical_booster.predict(x.to_numpy(), num_threads=self.config.threads)
         else:
             q = np.zeros(len(x))
-        ev = p_fraud * (1.0 + (self.config.critical_weight - 1.0) * q)
+        ev = p_fraud * (1.0 + (weight - 1.0) * q)
         return pd.DataFrame({
             "declaration_id": np.asarray(table["declaration_id"]),
             "fraud_score": raw.astype(np.float64),
@@ -155,7 +160,8 @@ class CustomsModel:
 
         Files: ``fraud_model.txt`` and ``critical_model.txt`` (LightGBM text
         models), ``encoders.json``, ``calibration.json``, ``schema.json``,
-        ``config.json`` and ``metadata.json`` (data hashes, sizes, date range,
+        ``config.json``, ``feature_reference.json`` (training
+        deciles for drift) and ``metadata.json`` (data hashes, sizes, date range,
         calibration-slice figures, versions; no timestamps or paths).
         """
         with atomic_folder(folder, overwrite=overwrite) as tmp:
@@ -167,6 +173,7 @@ class CustomsModel:
             write_json(tmp / "schema.json", self.schema.to_dict())
             write_json(tmp / "config.json", asdict(self.config))
             write_json(tmp / "metadata.json", {"format": MODEL_FORMAT, **self.metadata})
+            write_json(tmp / "feature_reference.json", self.feature_reference)
         return Path(folder)
 
     @classmethod
@@ -193,6 +200,7 @@ class CustomsModel:
             calibrator=Calibrator.from_json(json.loads((folder / "calibration.json").read_text())),
             config=config,
             metadata=metadata,
+            feature_reference=json.loads((folder / "feature_reference.json").read_text()),
         )
 
 
@@ -273,8 +281,9 @@ def _train(table: pd.DataFrame, schema: Schema, config: ModelConfig,
         "versions": {"lightgbm": lgb.__version__, "numpy": np.__version__,
                      "pandas": pd.__version__, "python": platform.python_version()},
     }
+    reference = feature_reference(encoder.transform(table))
     return CustomsModel(schema, encoder, fraud_booster, critical_booster, calibrator, config,
-                        metadata)
+                        metadata, reference)
 
 
 def _slice_metrics(raw: np.ndarray, label: np.ndarray, calibrator: Calibrator) -> dict:

@@ -331,7 +331,7 @@ def network_to_fcl(network: FoodNetwork) -> dict:
     return document
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
     """Write a file under a temporary name and rename it (no partial file on failure)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -347,7 +347,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 def write_fcl_json(network: FoodNetwork, path: str | Path) -> Path:
     """Write FCL JSON v1 atomically; returns the path."""
     path = Path(path)
-    _atomic_write_text(path, json.dumps(network_to_fcl(network), indent=2,
+    atomic_write_text(path, json.dumps(network_to_fcl(network), indent=2,
                                         ensure_ascii=False) + "\n")
     return path
 

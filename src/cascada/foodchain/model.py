@@ -395,14 +395,20 @@ class FoodNetwork:
 
     def resolve_lots(self, lots: list[str] | tuple[str, ...],
                      stations: np.ndarray | None = None) -> np.ndarray:
-        """Row indices of every delivery of the named lots (optionally of given suppliers)."""
+        """Row indices of every delivery of the named lots (optionally of given suppliers).
+
+        A lot matches the ``lot`` column or, for FCL data, the ``Lot Number`` property.
+        """
         table = self.deliveries
         mask = np.zeros(len(table), dtype=bool)
         sup = None
         if stations is not None and len(stations):
             sup = self.stations["station_id"].to_numpy()[stations]
+        lot_number = self.delivery_properties.get("Lot Number")
         for lot in lots:
-            hit = (table["lot"] == lot).to_numpy()
+            hit = np.array(table["lot"] == lot, dtype=bool)
+            if lot_number is not None and len(lot_number) == len(table):
+                hit |= np.array(lot_number.astype(str) == lot, dtype=bool)
             if sup is not None:
                 hit &= table["supplier"].isin(sup).to_numpy()
             if not hit.any():

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cascada.errors import CascadaInputError
 from cascada.foodchain.graph import gather
 from cascada.foodchain.model import FoodNetwork
 from cascada.foodchain.trace import TraceOptions, Tracer
@@ -73,9 +74,10 @@ def fcl_scores(
         numer_s[k] += fn(w_station)
         numer_d[k] += fn(w_delivery)
 
-    def add(delivery_mask: np.ndarray, weight: float) -> None:
+    def add(delivery_mask: np.ndarray, weight: float,
+            supplying: np.ndarray | None = None) -> None:
         stations = np.zeros(g.n_stations, dtype=bool)
-        stations[g.supplier[delivery_mask]] = True
+        stations[g.supplier[delivery_mask if supplying is None else supplying]] = True
         stations &= ~t.killed_station
         for k, fn in kinds.items():
             value = float(fn(np.float64(weight)))
@@ -90,11 +92,9 @@ def fcl_scores(
         add(mask, w_station[c])
     for f in np.flatnonzero(w_delivery != 0):
         mask = tracer.backward_reach(np.array([f]))
-        add(mask, w_delivery[f])
-        # the delivery's own weight is already in numer_d; its supplier explains it
-        if not t.killed_station[g.supplier[f]]:
-            for k, fn in kinds.items():
-                numer_s[k][g.supplier[f]] += float(fn(np.float64(w_delivery[f])))
+        supplying = mask.copy()
+        supplying[f] = True  # its supplier explains it; its own weight is in numer_d already
+        add(mask, w_delivery[f], supplying)
 
     all_w = np.concatenate([w_station, w_delivery])
     positive = float(all_w[all_w > 0].sum())
@@ -117,8 +117,6 @@ def _weights(ids: pd.Series, column: pd.Series,
     series = pd.Series(given, dtype=np.float64)
     unknown = ~series.index.isin(ids)
     if unknown.any():
-        from cascada.errors import CascadaInputError
-
         raise CascadaInputError(f"weight for unknown id {series.index[unknown][0]!r}",
                                 field="weight")
     return series.reindex(ids.to_numpy()).fillna(0.0).to_numpy(dtype=np.float64)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from cascada.errors import CascadaInputError
 from cascada.protection.easi import interruption_terms, probability_of_interruption
@@ -38,9 +39,11 @@ from cascada.protection.site import Site, Step
 
 __all__ = [
     "PathResult",
+    "SiteEvaluation",
     "critical_detection_path",
     "enumerate_paths",
     "evaluate_paths",
+    "evaluate_site",
     "most_vulnerable_path",
     "path_arrays",
     "path_timeline",
@@ -92,7 +95,7 @@ def enumerate_paths(site: Site, *, limit: int = MAX_ENUMERATED_PATHS) -> list[tu
             nxt = site.element(element_id).to_area
             if nxt in visited:
                 continue
-            path = prefix + (element_id,)
+            path = (*prefix, element_id)
             if nxt == target:
                 paths.append(path)
                 if len(paths) > limit:
@@ -221,7 +224,7 @@ def most_vulnerable_path(site: Site, tactic: str) -> PathResult:
         margin = terms["remaining_mean_s"] + min_extra - mu_r
         var = terms["remaining_var_s2"] + sd_r**2 + np.where(margin >= 0, max_var, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            phi = np.where(var > 0, _ndtr(margin / np.sqrt(np.where(var > 0, var, 1.0))),
+            phi = np.where(var > 0, ndtr(margin / np.sqrt(np.where(var > 0, var, 1.0))),
                            np.where(margin > 0, 1.0, np.where(margin == 0, 0.5, 0.0)))
         return float((p_c * terms["p_first_detection"] * phi).sum())
 
@@ -234,12 +237,12 @@ def most_vulnerable_path(site: Site, tactic: str) -> PathResult:
             nxt = site.element(element_id).to_area
             if nxt in visited or math.isinf(fastest[nxt]):
                 continue
-            new_steps = prefix_steps + [steps[element_id]]
+            new_steps = [*prefix_steps, steps[element_id]]
             new_var = used_variance + steps[element_id][3] ** 2
             if nxt in transits:
                 new_steps.append(transits[nxt])
                 new_var += transits[nxt][3] ** 2
-            path = prefix + (element_id,)
+            path = (*prefix, element_id)
             if nxt == target:
                 array = np.asarray(new_steps)
                 value = float(probability_of_interruption(
@@ -259,12 +262,6 @@ def most_vulnerable_path(site: Site, tactic: str) -> PathResult:
     return PathResult(tactic, best_path, best_value,
                       best_value * p_n if p_n is not None else None, "exact",
                       {"visited": visited_count})
-
-
-def _ndtr(x: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
-    return ndtr(x)
 
 
 # ---------------------------------------------------------------- CDP search
@@ -378,3 +375,58 @@ def path_timeline(site: Site, elements: tuple[str, ...] | list[str], tactic: str
     if len(candidates):
         table.loc[candidates[-1], "critical"] = True
     return table
+
+
+# -------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class SiteEvaluation:
+    """Everything ``cascada protect evaluate`` reports about a site.
+
+    paths: :func:`evaluate_paths` table (None when the site has too many
+    paths to list); worst: most vulnerable path per tactic (exact);
+    cdp: the critical-detection-point path per tactic; overall: the worst of
+    ``worst``; timeline: :func:`path_timeline` of ``overall``.
+    """
+
+    site_name: str
+    paths: pd.DataFrame | None
+    worst: dict[str, PathResult]
+    cdp: dict[str, PathResult]
+    overall: PathResult
+    timeline: pd.DataFrame
+
+    def summary(self) -> dict:
+        """Headline figures (JSON-ready; no paths or timestamps)."""
+        def one(result: PathResult) -> dict:
+            data = {"path": list(result.elements), "p_interruption": result.p_interruption,
+                    "p_effectiveness": result.p_effectiveness}
+            data.update(result.extra)
+            return data
+
+        critical = self.timeline.loc[self.timeline["critical"], "id"].tolist()
+        return {
+            "site": self.site_name,
+            "n_paths": None if self.paths is None else int(self.paths["path"].nunique()),
+            "worst_tactic": self.overall.tactic,
+            "worst_path": list(self.overall.elements),
+            "worst_p_interruption": self.overall.p_interruption,
+            "worst_p_effectiveness": self.overall.p_effectiveness,
+            "critical_detection_point": critical[0] if critical else None,
+            "by_tactic": {t: one(r) for t, r in self.worst.items()},
+            "cdp_by_tactic": {t: one(r) for t, r in self.cdp.items()},
+        }
+
+
+def evaluate_site(site: Site) -> SiteEvaluation:
+    """P_I on every path (when enumerable), the most vulnerable path per tactic, its CDP."""
+    try:
+        paths = evaluate_paths(site)
+    except CascadaInputError:
+        paths = None
+    worst = {t: most_vulnerable_path(site, t) for t in site.tactics()}
+    cdp = {t: critical_detection_path(site, t) for t in site.tactics()}
+    overall = min(worst.values(), key=lambda r: (r.p_interruption, r.tactic))
+    timeline = path_timeline(site, overall.elements, overall.tactic)
+    return SiteEvaluation(site.name, paths, worst, cdp, overall, timeline)

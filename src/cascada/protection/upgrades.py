@@ -273,7 +273,7 @@ def choose_portfolio(site: Site | CompiledSite, options: Sequence[UpgradeOption]
                 new_cost = cost + option.cost_eur
                 if new_cost > budget_eur + 1e-9 or (option.group and option.group in groups):
                     continue
-                picked = chosen + [order[k]]
+                picked = [*chosen, order[k]]
                 value, tactic, path = compiled.worst(
                     *_apply_compiled(compiled, [options[i] for i in picked]))
                 evaluated += 1
@@ -297,7 +297,7 @@ def choose_portfolio(site: Site | CompiledSite, options: Sequence[UpgradeOption]
                 if option.group and option.group in groups:
                     continue
                 value, tactic, path = compiled.worst(
-                    *_apply_compiled(compiled, chosen + [option]))
+                    *_apply_compiled(compiled, [*chosen, option]))
                 evaluated += 1
                 gain = value - current
                 if gain > 1e-12:
