@@ -60,3 +60,22 @@ def test_msida_flood_end_to_end(tmp_path, msida):
     # No people can lose more hours than the horizon.
     for column in [c for c in result.people.columns if c.startswith("hours_without_")]:
         assert np.all(result.people[column] <= 72)
+
+
+def test_malta_earthquake_tsunami_release_chain(malta_region):
+    """The shipped chain scenario on the real region: three hazards, one timeline."""
+    scenario = read_scenario(ROOT / "scenarios" / "malta-1693-earthquake-tsunami.toml")
+    scenario = scenario.model_copy(update={
+        "scenario": scenario.scenario.model_copy(update={"samples": 16, "hours": 48})})
+    result = run_scenario(scenario, region=malta_region)
+    hazards = {h["id"]: h for h in result.summary["hazards"]}
+    assert hazards["tsunami"]["onset_hours"] == pytest.approx(0.34)
+    assert hazards["release"]["onset_hours"] == pytest.approx(1.0)
+    assert hazards["eq1693"]["events"] == 16
+    assert hazards["tsunami"]["parameters"]["magnitude_mw"] == pytest.approx(7.32)
+    assert hazards["eq1693"]["assets_exposed"] == len(malta_region.assets)  # shaking everywhere
+    tsunami_hit = result.outages[np.isclose(result.outages["damage_onset_hour"], 0.34)]
+    # Assets damaged only by the tsunami (20 minutes after the shaking) go down in hour 1.
+    assert len(tsunami_hit) > 0
+    assert (tsunami_hit["first_down_hour"] == 1).all()
+    assert np.isfinite(result.summary["headline"]["direct_loss_eur_mean"])

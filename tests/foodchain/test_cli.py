@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
@@ -17,11 +16,11 @@ FIXTURE = str(DATA / "fixture" / "deliveries.csv")
 runner = CliRunner()
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+def _commands(group, prefix: tuple[str, ...] = ()):
     for name, command in group.commands.items():
-        yield prefix + (name,), command
-        if isinstance(command, click.Group):
-            yield from _commands(command, prefix + (name,))
+        yield (*prefix, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
 
 
 def test_every_command_has_help():

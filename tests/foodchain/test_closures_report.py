@@ -61,7 +61,7 @@ def test_explicit_asset_ids_and_errors(tiny_region):
     matches = match_stations_to_assets(network, tiny_region)
     assert ("super", "bank") in set(map(tuple, matches[["station_id", "asset_id"]].values))
     network.station_properties = pd.DataFrame({"asset_id": [None, "nope", None, None]})
-    with pytest.raises(CascadaInputError, match="station 'whole'.*unknown asset 'nope'"):
+    with pytest.raises(CascadaInputError, match=r"station 'whole'.*unknown asset 'nope'"):
         match_stations_to_assets(network, tiny_region)
     with pytest.raises(CascadaInputError, match="unknown asset"):
         closure_eventset(tiny_region, ["nope"])

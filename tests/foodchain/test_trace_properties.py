@@ -180,7 +180,18 @@ def networks(draw):
 
 
 def _acyclic(reference: Reference) -> bool:
-    return all(k not in reference.fwd(k) for k in reference.sup)
+    """No delivery reaches itself (cross-contamination can close loops)."""
+    for k in reference.sup:
+        seen: set[str] = set()
+        stack = [k]
+        while stack:
+            for n in reference.nxt[stack.pop()]:
+                if n == k:
+                    return False
+                if n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+    return True
 
 
 @settings(max_examples=30, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,8 @@ from cascada.hazards.attack import (
 )
 from cascada.hazards.registry import hazard_model
 from cascada.vulnerability.damage import sample_damage_states
-from tests.conftest import MALTA_PBF
+
+MALTA_PBF = Path(__file__).resolve().parents[2] / "data" / "malta" / "malta-2018-08.osm.pbf"
 
 
 def test_targeted_loss(tiny_region):

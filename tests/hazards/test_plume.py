@@ -131,7 +131,7 @@ def test_event_set_downwind_only_and_lines_take_the_max():
 def test_bad_parameters_name_the_field():
     model = ChemicalRelease()
     base = dict(ChemicalRelease.example)
-    with pytest.raises(CascadaInputError, match="stability_class.*'G'"):
+    with pytest.raises(CascadaInputError, match=r"stability_class.*'G'"):
         model.parameters({**base, "stability_class": "G"})
     with pytest.raises(CascadaInputError, match="wind_speed_m_s"):
         model.parameters({**base, "wind_speed_m_s": -1.0})

@@ -31,7 +31,7 @@ import pandas as pd
 
 from cascada.customs.drift import drift_report
 from cascada.customs.model import CustomsModel
-from cascada.customs.select import budget_count
+from cascada.customs.select import budget_count, ranking_score
 from cascada.store.runfolder import atomic_folder, write_json
 
 DEFAULT_BUDGETS = (0.01, 0.02, 0.05, 0.10)
@@ -110,7 +110,7 @@ def evaluate_model(model: CustomsModel, table: pd.DataFrame,
     predictions = model.predict(table, features=x, critical_weight=critical_weight)
     parts = []
     for method, frame in (
-        ("cascada", budget_metrics(predictions["expected_value"].to_numpy(), table, budgets)),
+        ("cascada", budget_metrics(ranking_score(predictions), table, budgets)),
         ("rule: riskiest HS6 codes", budget_metrics(rule_baseline_score(model, table), table,
                                                     budgets)),
         ("random", random_metrics(table, budgets)),

@@ -171,6 +171,27 @@ def rule_hits(table: pd.DataFrame, rules: list[Rule]) -> pd.Series:
     return pd.Series(names, index=table.index, name="rules")
 
 
+def ranking_order(predictions: pd.DataFrame) -> np.ndarray:
+    """Row positions by descending ``expected_value``, ties by descending ``fraud_score``.
+
+    Isotonic calibration is a step function: many top rows share one
+    probability, and the raw score orders them.
+    """
+    ev = np.asarray(predictions["expected_value"], dtype=np.float64)
+    if "fraud_score" in predictions.columns:
+        raw = np.asarray(predictions["fraud_score"], dtype=np.float64)
+        return np.lexsort((-raw, -ev))
+    return np.argsort(-ev, kind="stable")
+
+
+def ranking_score(predictions: pd.DataFrame) -> np.ndarray:
+    """A score whose descending order is :func:`ranking_order` (N for the first row)."""
+    order = ranking_order(predictions)
+    score = np.empty(len(order), dtype=np.float64)
+    score[order] = np.arange(len(order), 0, -1)
+    return score
+
+
 def budget_count(n_rows: int, budget: float) -> int:
     """Inspections for a budget share: ``ceil(budget · n_rows)`` (0 < budget ≤ 1)."""
     if not 0 < budget <= 1:
@@ -214,7 +235,7 @@ def select_declarations(
                   else np.asarray(rules, dtype=object))
     ev = np.asarray(predictions["expected_value"], dtype=np.float64)
     n_model = max(0, n_total - int(hits.sum()) - n_explore)
-    order = np.argsort(-ev, kind="stable")
+    order = ranking_order(predictions)
     model_pick = order[~hits[order]][:n_model]
     taken = hits.copy()
     taken[model_pick] = True

@@ -23,7 +23,7 @@ from cascada.foodchain.model import FoodNetwork
 from cascada.foodchain.recall import recall as make_recall
 from cascada.foodchain.report import write_report
 from cascada.foodchain.scores import fcl_scores
-from cascada.foodchain.sources import read_cases, rank_sources
+from cascada.foodchain.sources import rank_sources, read_cases
 from cascada.foodchain.trace import TraceOptions, Tracer, TraceResult
 from cascada.store.runfolder import atomic_folder, write_json
 
@@ -295,7 +295,7 @@ def sources_command(
     ranking = ranking.merge(scores[["station_id", "score"]].rename(
         columns={"score": "fcl_score"}), on="station_id", how="left")
     _print_frame(ranking.head(max(top, 1)), "likely sources", limit=max(top, 1))
-    summary = {"cases": float(case_series.sum()), "case_stations": int(len(case_series)),
+    summary = {"cases": float(case_series.sum()), "case_stations": len(case_series),
                "top_source": str(ranking["station_id"].iloc[0]),
                "top_posterior": float(ranking["posterior"].iloc[0])}
     _write_outputs(output, {"sources": ranking}, summary, net,
@@ -337,8 +337,8 @@ def recall_command(
     _print_frame(result.stations, "stations to notify")
     if region_obj is not None:
         console.print(f"people served by recalled facilities: {result.population_served:,.0f}")
-    summary = {"deliveries": int(len(result.deliveries)),
-               "stations": int(len(result.stations)),
+    summary = {"deliveries": len(result.deliveries),
+               "stations": len(result.stations),
                "population_served": result.population_served}
     _write_outputs(output, {"deliveries": result.deliveries, "stations": result.stations},
                    summary, net, {"trace": result.trace, "recall": result.deliveries,

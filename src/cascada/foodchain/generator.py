@@ -63,10 +63,11 @@ def _deliveries(rng: np.random.Generator, suppliers: np.ndarray, customers: np.n
 
 def _customers(rng: np.random.Generator, n_suppliers: int, pool: np.ndarray, k: int
                ) -> np.ndarray:
+    """k distinct customers per supplier, drawn without replacement by size (Gumbel top-k)."""
     weight = rng.pareto(1.5, len(pool)) + 1.0
     k = min(k, len(pool))
-    return np.stack([rng.choice(pool, size=k, replace=False, p=weight / weight.sum())
-                     for _ in range(n_suppliers)]) if n_suppliers else np.empty((0, k), int)
+    keys = np.log(weight)[None, :] + rng.gumbel(size=(n_suppliers, len(pool)))
+    return pool[np.argpartition(-keys, k - 1, axis=1)[:, :k]]
 
 
 def _ingredients(incoming: pd.DataFrame, outgoing: pd.DataFrame, m: int

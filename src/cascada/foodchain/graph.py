@@ -11,10 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
 
-from cascada.foodchain.model import FoodNetwork, maybe_before, parse_partial_date
+from cascada.foodchain.model import FoodNetwork, maybe_before, parse_date_column
 
 
 @dataclass(frozen=True)
@@ -89,18 +87,15 @@ def _grouped(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return indptr, order.astype(np.int64)
 
 
-def _dates(column: pd.Series) -> np.ndarray:
-    return np.array([parse_partial_date(v) for v in column], dtype=np.int32).reshape(-1, 3)
-
-
 def compile_graph(network: FoodNetwork) -> DeliveryGraph:
     """Compile a validated FoodNetwork into a DeliveryGraph."""
     stations = network.station_index()
     deliveries = network.deliveries
     supplier = stations.get_indexer(deliveries["supplier"]).astype(np.int64)
     recipient = stations.get_indexer(deliveries["recipient"]).astype(np.int64)
-    departure = _dates(deliveries["departure"])
-    arrival = _dates(deliveries["arrival"])
+    ids = deliveries["delivery_id"]
+    departure = parse_date_column(deliveries["departure"], "departure", ids, None)
+    arrival = parse_date_column(deliveries["arrival"], "arrival", ids, None)
     no_arrival = arrival[:, 0] == 0
     arrival[no_arrival] = departure[no_arrival]
     no_departure = departure[:, 0] == 0

@@ -86,17 +86,32 @@ def format_partial_date(year: int, month: int, day: int) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _dates(values: pd.Series, column: str, ids: pd.Series, file: str | None) -> np.ndarray:
+def parse_date_column(values: pd.Series, column: str, ids: pd.Series, file: str | None
+                      ) -> np.ndarray:
     """n × 3 int32 (year, month, day) of a date column; raises naming the delivery."""
-    out = np.zeros((len(values), 3), dtype=np.int32)
-    for i, value in enumerate(values.to_numpy()):
+    inverse, unique = pd.factorize(values.fillna("").astype(str).to_numpy(dtype=object))
+    # few distinct dates: parse each once
+    parsed = np.zeros((len(unique), 3), dtype=np.int32)
+    for j, value in enumerate(unique):
         try:
-            out[i] = parse_partial_date(value)
+            parsed[j] = parse_partial_date(value)
         except ValueError as exc:
+            i = int(np.flatnonzero(inverse == j)[0])
             raise CascadaInputError(str(exc), file=file, row=f"delivery {ids.iloc[i]!r}",
                                     field=column,
                                     hint="use YYYY-MM-DD, YYYY-MM or YYYY") from None
-    return out
+    return parsed[inverse.reshape(-1)]
+
+
+def format_date_column(ymd: np.ndarray) -> np.ndarray:
+    """ISO text (object array) of n × 3 partial dates, formatting each distinct date once."""
+    ymd = np.asarray(ymd, dtype=np.int32).reshape(-1, 3)
+    if len(ymd) == 0:
+        return np.empty(0, dtype=object)
+    inverse, unique = pd.factorize(date_key(ymd))
+    text = np.array([format_partial_date(k // 10000, (k // 100) % 100, k % 100)
+                     for k in unique], dtype=object)
+    return text[inverse]
 
 
 def date_key(ymd: np.ndarray) -> np.ndarray:
@@ -230,8 +245,9 @@ class FoodNetwork:
             raise CascadaInputError("duplicate delivery id", file=file,
                                     row=f"delivery {ids[duplicated].iloc[0]!r}",
                                     field="delivery_id")
+        known = pd.Index(sorted(station_ids))
         for column in ("supplier", "recipient"):
-            unknown = ~deliveries[column].isin(station_ids)
+            unknown = known.get_indexer(deliveries[column].to_numpy(dtype=object)) < 0
             if unknown.any():
                 i = int(np.flatnonzero(unknown.to_numpy())[0])
                 raise CascadaInputError(
@@ -243,9 +259,9 @@ class FoodNetwork:
             if column not in deliveries.columns:
                 deliveries[column] = ""
             deliveries[column] = deliveries[column].fillna("").astype(str)
-        departure = _dates(deliveries.get("departure", pd.Series([""] * len(ids))),
+        departure = parse_date_column(deliveries.get("departure", pd.Series([""] * len(ids))),
                            "departure", ids, file)
-        arrival = _dates(deliveries.get("arrival", pd.Series([""] * len(ids))),
+        arrival = parse_date_column(deliveries.get("arrival", pd.Series([""] * len(ids))),
                          "arrival", ids, file)
         both = (departure[:, 0] > 0) & (arrival[:, 0] > 0)
         wrong = both & ~maybe_before(departure, arrival)
@@ -256,8 +272,8 @@ class FoodNetwork:
                 f"({format_partial_date(*departure[i])})", file=file,
                 row=f"delivery {ids.iloc[i]!r}", field="arrival",
             )
-        deliveries["departure"] = [format_partial_date(*d) for d in departure]
-        deliveries["arrival"] = [format_partial_date(*d) for d in arrival]
+        deliveries["departure"] = format_date_column(departure)
+        deliveries["arrival"] = format_date_column(arrival)
         if "amount" not in deliveries.columns:
             deliveries["amount"] = np.nan
         amount = pd.to_numeric(deliveries["amount"], errors="coerce")
@@ -285,11 +301,11 @@ class FoodNetwork:
                 raise CascadaInputError("missing column", file=file, field=column)
         relations = relations[RELATION_COLUMNS].astype(str).drop_duplicates()
         relations = relations.reset_index(drop=True)
-        index = pd.Index(deliveries["delivery_id"])
+        index = pd.Index(deliveries["delivery_id"].to_numpy(dtype=object))
         for column in RELATION_COLUMNS:
-            unknown = ~relations[column].isin(index)
+            unknown = index.get_indexer(relations[column].to_numpy(dtype=object)) < 0
             if unknown.any():
-                i = int(np.flatnonzero(unknown.to_numpy())[0])
+                i = int(np.flatnonzero(unknown)[0])
                 raise CascadaInputError(
                     f"unknown delivery {relations[column].iloc[i]!r}", file=file,
                     row=f"relation {relations['from_delivery'].iloc[i]!r} -> "
@@ -347,10 +363,10 @@ class FoodNetwork:
         return len(self.deliveries)
 
     def station_index(self) -> pd.Index:
-        return pd.Index(self.stations["station_id"])
+        return pd.Index(self.stations["station_id"].to_numpy(dtype=object))
 
     def delivery_index(self) -> pd.Index:
-        return pd.Index(self.deliveries["delivery_id"])
+        return pd.Index(self.deliveries["delivery_id"].to_numpy(dtype=object))
 
     def relation_indices(self) -> tuple[np.ndarray, np.ndarray]:
         """Row indices (from, to) of the relations into the deliveries table, int64."""
@@ -365,33 +381,46 @@ class FoodNetwork:
         return grouped.agg(product=("product", "first"), n_deliveries=("delivery_id", "size"),
                            amount=("amount", "sum")).reset_index()
 
+    def _lookup(self, table: pd.DataFrame, column: str) -> dict[str, int]:
+        """id -> row of a table column (cached while the table object is unchanged)."""
+        cache = self.__dict__.setdefault("_lookups", {})
+        key = (column, id(table), len(table))
+        if key not in cache:
+            values = table[column].to_numpy()
+            lookup: dict[str, int] = {}
+            for i, value in enumerate(values):
+                lookup.setdefault(value, -2 if value in lookup else i)
+                if lookup[value] != i:
+                    lookup[value] = -2  # ambiguous
+            cache[key] = lookup
+        return cache[key]
+
     def resolve_stations(self, names: list[str] | tuple[str, ...]) -> np.ndarray:
         """Row indices of stations given by id or, failing that, by exact name."""
-        index = self.station_index()
-        by_name = pd.Index(self.stations["name"])
+        by_id = self._lookup(self.stations, "station_id")
+        by_name = self._lookup(self.stations, "name")
         rows = []
         for name in names:
-            i = index.get_indexer([name])[0]
+            i = by_id.get(name, -1)
             if i < 0:
-                matches = np.flatnonzero(by_name == name)
-                if len(matches) == 0:
+                i = by_name.get(name, -1)
+                if i == -1:
                     raise CascadaInputError(f"unknown station {name!r}", field="station",
                                             hint="give a station id or its exact name")
-                if len(matches) > 1:
+                if i == -2:
                     raise CascadaInputError(f"station name {name!r} is ambiguous",
                                             field="station", hint="give the station id")
-                i = int(matches[0])
-            rows.append(int(i))
+            rows.append(i)
         return np.asarray(rows, dtype=np.int64)
 
     def resolve_deliveries(self, ids: list[str] | tuple[str, ...]) -> np.ndarray:
         """Row indices of deliveries by id; raises naming an unknown one."""
-        index = self.delivery_index()
-        rows = index.get_indexer(list(ids))
+        by_id = self._lookup(self.deliveries, "delivery_id")
+        rows = np.asarray([by_id.get(i, -1) for i in ids], dtype=np.int64)
         if (rows < 0).any():
             bad = list(ids)[int(np.flatnonzero(rows < 0)[0])]
             raise CascadaInputError(f"unknown delivery {bad!r}", field="delivery")
-        return rows.astype(np.int64)
+        return rows
 
     def resolve_lots(self, lots: list[str] | tuple[str, ...],
                      stations: np.ndarray | None = None) -> np.ndarray:

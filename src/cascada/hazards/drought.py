@@ -174,13 +174,15 @@ def capacity_factor(event_set: EventSet, event: int = 0,
     """Share of normal capacity (0..1) left at each asset in one drought event.
 
     event_set: a drought EventSet (intensity = severity ≥ 0). asset_types: M
-    names for type-specific curves (default: ``metadata['asset_types']`` of the
-    event set, else the groundwater curve). Returns: M float64; 1 where the
-    asset is not affected.
+    names for type-specific curves (default: the event set's
+    ``metadata['rain_dependent_assets']`` {asset_id: asset_type}, else the
+    groundwater curve). Returns: M float64; 1 where the asset is not affected.
     """
     severity = event_set.intensity[event].toarray().reshape(-1)
     if asset_types is None:
-        asset_types = event_set.metadata.get("asset_types")
+        by_id = event_set.metadata.get("rain_dependent_assets") or {}
+        asset_types = np.array([by_id.get(str(a), DEFAULT_CURVE) for a in event_set.asset_ids],
+                               dtype=object)
     return 1.0 - yield_reduction(severity, asset_types)
 
 
@@ -190,11 +192,12 @@ class DroughtParameters(HazardParameters):
     deficit_percent: float = Field(40.0, ge=0, le=100, description="rainfall deficit, %")
     duration_months: int = Field(12, ge=1, le=60, description="months of deficit")
     accumulation_months: int = Field(12, ge=1, le=48, description="SPI/SPEI window")
-    index: Literal["spi", "spei"] = "spei"
+    index: Literal["spi", "spei"] = Field("spei", description="spi or spei")
     n_years: int = Field(30, ge=10, le=200, description="length of the synthetic record")
     persistence: float = Field(0.2, ge=0, lt=1, description="lag-1 correlation of months")
     rain_dependent_types: list[str] = Field(
-        default_factory=lambda: ["water.well", "water.reservoir"])
+        default_factory=lambda: ["water.well", "water.reservoir"],
+        description="asset types whose yield depends on rainfall")
 
 
 @register
@@ -237,7 +240,8 @@ class Drought(HazardModel):
         value = float(index.iloc[-1])
         severity = max(0.0, -value) if np.isfinite(value) else 0.0
         types = assets["asset_type"].to_numpy(dtype=object)
-        intensity = np.where(np.isin(types, p.rain_dependent_types), severity, 0.0)
+        dependent = np.isin(types, p.rain_dependent_types)
+        intensity = np.where(dependent, severity, 0.0)
         events = pd.DataFrame({"event_id": [f"drought-{p.index}{p.accumulation_months}"],
                                "hazard": ["drought"]})
         deficit = precipitation.iloc[-p.duration_months:].sum()
@@ -245,7 +249,10 @@ class Drought(HazardModel):
             intensity=sparse.csr_matrix(intensity.astype(np.float32)[None, :]),
             asset_ids=assets["asset_id"].to_numpy(), events=events,
             metadata={"synthetic": True, "index": p.index, "index_value": value,
-                      "severity": severity, "asset_types": types,
+                      "severity": severity,
+                      "rain_dependent_assets": dict(zip(
+                          assets["asset_id"].astype(str)[dependent], types[dependent].tolist(),
+                          strict=True)),
                       "precipitation_last_months_mm": float(deficit),
                       "intensity": "drought severity max(0, -index) at rain-dependent "
                                    "water sources",

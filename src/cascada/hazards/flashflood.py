@@ -127,15 +127,15 @@ class FlashFloodParameters(HazardParameters):
     rainfall_mm: float = Field(gt=0, le=1000, description="rainfall depth, mm")
     duration_h: float = Field(24.0, gt=0, le=240, description="hours")
     drainage_km2: float = Field(1.0, gt=0, description="upstream area of drainage cells")
-    dem_path: str = str(DEFAULT_DEM)
-    runoff_coefficient: float = Field(0.5, gt=0, le=1)
-    manning_n: float = Field(0.05, gt=0, le=0.5)
-    bed_slope: float = Field(0.01, gt=0, le=1)
-    min_depth_m: float = Field(0.05, ge=0)
+    dem_path: str = Field(str(DEFAULT_DEM), description="terrain model GeoTIFF (m)")
+    runoff_coefficient: float = Field(0.5, gt=0, le=1, description="rational-method C")
+    manning_n: float = Field(0.05, gt=0, le=0.5, description="Manning n, s/m^(1/3)")
+    bed_slope: float = Field(0.01, gt=0, le=1, description="valley bed slope, m/m")
+    min_depth_m: float = Field(0.05, ge=0, description="shallower counts as dry, m")
     waterways_pbf: str | None = Field(str(DEFAULT_PBF), description="OSM file for the proxy; "
                                                                     "None: no proxy")
-    proxy_area_km2: float = Field(2.0, gt=0)
-    proxy_buffer_m: float = Field(50.0, gt=0)
+    proxy_area_km2: float = Field(2.0, gt=0, description="catchment assumed by the proxy")
+    proxy_buffer_m: float = Field(50.0, gt=0, description="proxy flood width each side, m")
 
 
 def depth_raster(parameters: FlashFloodParameters) -> tuple[np.ndarray, Terrain]:

@@ -192,16 +192,17 @@ class ChemicalReleaseParameters(HazardParameters):
     source_lat: float | None = Field(None, ge=-90, le=90, description="degrees")
     source_lon: float | None = Field(None, ge=-180, le=180, description="degrees")
     source_asset_id: str | None = Field(None, description="release at this asset instead")
-    substance: str = "chlorine"
+    substance: str = Field("chlorine", description="substance of the AEGL table (aegl.csv)")
     release_rate_kg_s: float = Field(gt=0, description="kg/s while the release lasts")
     duration_min: float = Field(60.0, gt=0, description="minutes")
-    release_height_m: float = Field(2.0, ge=0)
+    release_height_m: float = Field(2.0, ge=0, description="release height above ground, m")
     wind_speed_m_s: float = Field(gt=0, description="m/s at about 10 m")
     wind_from_deg: float = Field(ge=0, le=360, description="where the wind blows from, "
                                                             "degrees clockwise from north")
-    stability_class: str = "D"
-    dispersion: Literal["briggs-rural", "briggs-urban", "pasquill-gifford"] = "briggs-rural"
-    receptor_height_m: float = Field(0.0, ge=0)
+    stability_class: str = Field("D", description="Pasquill–Gifford class A..F")
+    dispersion: Literal["briggs-rural", "briggs-urban", "pasquill-gifford"] = Field(
+        "briggs-rural", description="σy, σz scheme")
+    receptor_height_m: float = Field(0.0, ge=0, description="height of the receptors, m")
 
     @field_validator("stability_class")
     @classmethod

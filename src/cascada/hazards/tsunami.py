@@ -139,30 +139,53 @@ def is_on_land(lat: float, lon: float) -> bool:
     return bool(shapely.contains_xy(_land(), lon, lat))
 
 
-def sample_raster_points(path: str | Path, x: np.ndarray, y: np.ndarray, *,
-                         crs: str | None = None, band: int = 1) -> np.ndarray:
-    """Raster values at points, vectorised: one windowed read of the points' bounding box.
+def raster_cell_index(path: str | Path, x: np.ndarray, y: np.ndarray, *,
+                      crs: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column (int64, N) of points in a raster's grid; -1 outside it.
 
-    x, y: N coordinates in ``crs`` (default: the raster's own CRS, no projection).
-    Returns N float64 values; NaN outside the raster or on nodata cells.
+    x, y: N coordinates in ``crs`` (default: the raster's own CRS). Compute once
+    per region and grid, then :func:`sample_raster_points` many rasters on it.
     """
     rasterio = require("rasterio", "raster")
     x, y = np.asarray(x, float), np.asarray(y, float)
-    out = np.full(len(x), np.nan)
     with rasterio.open(path) as src:
         if crs is not None:
             x, y = pyproj.Transformer.from_crs(crs, src.crs.to_wkt(),
                                                always_xy=True).transform(x, y)
-        inverse = ~src.transform
-        col = np.floor(inverse.a * x + inverse.b * y + inverse.c).astype(np.int64)
-        row = np.floor(inverse.d * x + inverse.e * y + inverse.f).astype(np.int64)
-        inside = (row >= 0) & (row < src.height) & (col >= 0) & (col < src.width)
-        if inside.any():
-            r0, r1 = row[inside].min(), row[inside].max() + 1
-            c0, c1 = col[inside].min(), col[inside].max() + 1
-            window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
-            block = src.read(band, window=window, masked=True).astype(float).filled(np.nan)
-            out[inside] = block[row[inside] - r0, col[inside] - c0]
+        inverse, height, width = ~src.transform, src.height, src.width
+    col = np.floor(inverse.a * x + inverse.b * y + inverse.c).astype(np.int64)
+    row = np.floor(inverse.d * x + inverse.e * y + inverse.f).astype(np.int64)
+    outside = (row.astype(np.uint64) >= height) | (col.astype(np.uint64) >= width)
+    row[outside] = -1
+    col[outside] = -1
+    return row, col
+
+
+def sample_raster_points(path: str | Path, x: np.ndarray | None = None,
+                         y: np.ndarray | None = None, *, crs: str | None = None,
+                         cells: tuple[np.ndarray, np.ndarray] | None = None,
+                         band: int = 1) -> np.ndarray:
+    """Raster values at points, vectorised: one windowed read of the points' bounding box.
+
+    Give x, y (N coordinates in ``crs``, default the raster's CRS) or ``cells``
+    from :func:`raster_cell_index` (for many rasters on one grid). Returns N float64
+    values; NaN outside the raster and on nodata cells.
+    """
+    rasterio = require("rasterio", "raster")
+    row, col = cells if cells is not None else raster_cell_index(path, x, y, crs=crs)
+    out = np.full(len(row), np.nan)
+    inside = np.flatnonzero(row >= 0)
+    if len(inside) == 0:
+        return out
+    r, c = row[inside], col[inside]
+    r0, r1, c0, c1 = r.min(), r.max() + 1, c.min(), c.max() + 1
+    with rasterio.open(path) as src:
+        block = src.read(band, window=rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0))
+        nodata = src.nodata
+    values = block.ravel()[(r - r0) * (c1 - c0) + (c - c0)].astype(np.float64)
+    if nodata is not None:
+        values[values == nodata] = np.nan
+    out[inside] = values
     return out
 
 
