@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cascada.customs.cli import customs_app
 from cascada.errors import CascadaInputError, MissingExtraError
 from cascada.protection.cli import protect_app
 
@@ -28,6 +29,7 @@ hazards_app = typer.Typer(help="Hazard families.", no_args_is_help=True)
 app.add_typer(region_app, name="region")
 app.add_typer(hazards_app, name="hazards")
 app.add_typer(protect_app, name="protect")
+app.add_typer(customs_app, name="customs")
 
 console = Console(width=None if sys.stdout.isatty() else 100)
 err_console = Console(stderr=True)

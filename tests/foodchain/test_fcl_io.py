@@ -235,3 +235,14 @@ def test_partial_dates():
     assert parse_partial_date(np.nan) == (0, 0, 0)
     with pytest.raises(ValueError):
         parse_partial_date("2020-13-01")
+
+
+def test_delivery_naming_an_undeclared_lot(tmp_path):
+    network = read_network(DATA / "fcl" / "bbk.json")
+    write_csv_network(network, tmp_path)
+    lots = network.lots()[["supplier", "lot"]].rename(columns={"supplier": "station_id"})
+    lots.to_csv(tmp_path / "lots.csv", index=False)
+    assert read_csv_network(tmp_path).n_deliveries == 29
+    lots[lots["lot"] != "Mehl_122"].to_csv(tmp_path / "lots.csv", index=False)
+    with pytest.raises(CascadaInputError, match=r"delivery 'D2'.*unknown lot 'Mehl_122'"):
+        read_csv_network(tmp_path)

@@ -17,6 +17,7 @@ from cascada.hazards.drought import (
     synthetic_monthly_precipitation,
     yield_reduction,
 )
+from cascada.hazards.eventset import read_eventset, write_eventset
 from cascada.hazards.registry import hazard_model
 
 
@@ -74,7 +75,7 @@ def test_bad_parameters_name_the_field():
         model.parameters({"index": "pdsi"})
 
 
-def test_malta_spei_drought(malta_region):
+def test_malta_spei_drought(malta_region, tmp_path):
     start = time.perf_counter()
     model = hazard_model("drought")
     es = model.event_set(malta_region.assets, model.parameters(Drought.example),
@@ -87,3 +88,6 @@ def test_malta_spei_drought(malta_region):
     assert np.all(factor[~rain_fed] == 1) and np.all(factor[rain_fed] < 1)
     assert np.all(factor[types == "water.reservoir"] <= factor[rain_fed].max())
     assert elapsed < 10
+    # the capacity survives a round trip through the event-set file
+    again = read_eventset(write_eventset(es, tmp_path / "drought.parquet"))
+    assert np.array_equal(capacity_factor(again), factor)

@@ -10,8 +10,9 @@ lists) is read too. Writing always produces v1.
 CSV: a folder with ``deliveries.csv`` (delivery_id, supplier, recipient,
 product, lot, departure, arrival, amount, unit, optionally next_deliveries
 separated by ``;``), optional ``stations.csv`` (station_id, name,
-station_type, latitude, longitude) and optional ``relations.csv``
-(from_delivery, to_delivery).
+station_type, latitude, longitude), optional ``relations.csv``
+(from_delivery, to_delivery) and optional ``lots.csv`` (lot, station_id:
+the declared lots; deliveries must then name declared lots).
 """
 
 from __future__ import annotations
@@ -380,6 +381,7 @@ def read_csv_network(path: str | Path) -> FoodNetwork:
                  if isinstance(nexts, str) for n in nexts.split(";") if n.strip()]
         relation_parts.append(pd.DataFrame(pairs, columns=RELATION_COLUMNS))
         deliveries = deliveries.drop(columns="next_deliveries")
+    lots = _read_csv(folder / "lots.csv") if (folder / "lots.csv").exists() else None
     relations = (pd.concat(relation_parts, ignore_index=True) if relation_parts
                  else pd.DataFrame(columns=RELATION_COLUMNS))
     core = [c for c in DELIVERY_COLUMNS + TRACING_COLUMNS if c in deliveries.columns]
@@ -395,7 +397,7 @@ def read_csv_network(path: str | Path) -> FoodNetwork:
     return FoodNetwork.from_tables(deliveries[core], stations, relations,
                                    station_properties=station_props,
                                    delivery_properties=delivery_props,
-                                   metadata=metadata, file=str(deliveries_file))
+                                   metadata=metadata, lots=lots, file=str(deliveries_file))
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -162,11 +162,14 @@ class FoodNetwork:
         station_properties: pd.DataFrame | None = None,
         delivery_properties: pd.DataFrame | None = None,
         metadata: dict | None = None,
+        lots: pd.DataFrame | None = None,
         file: str | None = None,
     ) -> FoodNetwork:
         """Validate and normalise the three tables.
 
         stations may be None: one station per id named in the deliveries.
+        lots: optional declared lots (columns lot, station_id): every delivery
+        that names a lot must then name a declared lot of its supplier.
         Raises CascadaInputError naming the record on duplicate ids, deliveries
         from or to unknown stations, relations naming unknown deliveries or
         crossing stations, arrival before departure, negative amounts and
@@ -192,6 +195,8 @@ class FoodNetwork:
         stations["station_id"] = stations["station_id"].astype(str)
         stations = cls._normalise_stations(stations, file)
         deliveries = cls._normalise_deliveries(deliveries, set(stations["station_id"]), file)
+        if lots is not None:
+            _check_lots(deliveries, lots, file)
         if relations is None:
             relations = pd.DataFrame(columns=RELATION_COLUMNS)
         relations = cls._normalise_relations(relations.reset_index(drop=True), deliveries, file)
@@ -249,7 +254,7 @@ class FoodNetwork:
         for column in ("supplier", "recipient"):
             unknown = known.get_indexer(deliveries[column].to_numpy(dtype=object)) < 0
             if unknown.any():
-                i = int(np.flatnonzero(unknown.to_numpy())[0])
+                i = int(np.flatnonzero(unknown)[0])
                 raise CascadaInputError(
                     f"unknown station {deliveries[column].iloc[i]!r}", file=file,
                     row=f"delivery {ids.iloc[i]!r}", field=column,
@@ -464,3 +469,20 @@ def _normalise_tracing(table: pd.DataFrame, kind: str, id_column: str,
             table[column] = False
         table[column] = _flag(table[column].fillna(False))
     return table
+
+
+def _check_lots(deliveries: pd.DataFrame, lots: pd.DataFrame, file: str | None) -> None:
+    """Every delivery naming a lot names a declared lot of its supplier."""
+    lots = lots.rename(columns={"supplier": "station_id", "station": "station_id"})
+    for column in ("lot", "station_id"):
+        if column not in lots.columns:
+            raise CascadaInputError("missing column in the lot table", file=file, field=column)
+    declared = set(zip(lots["station_id"].astype(str), lots["lot"].astype(str), strict=True))
+    named = deliveries["lot"].notna() & (deliveries["lot"].astype(str) != "")
+    for i in np.flatnonzero(named.to_numpy()):
+        key = (str(deliveries["supplier"].iloc[i]), str(deliveries["lot"].iloc[i]))
+        if key not in declared:
+            raise CascadaInputError(
+                f"unknown lot {key[1]!r} of station {key[0]!r}", file=file,
+                row=f"delivery {deliveries['delivery_id'].iloc[i]!r}", field="lot",
+                hint="every lot a delivery names must be in the lot table")

@@ -99,14 +99,10 @@ def apply_options(graph: DeliveryGraph, options: TraceOptions) -> TraceGraph:
     cc_stations = np.unique(_rows(options.cross_contamination_stations, graph.station_ids,
                                   "station"))
     if cc_stations.size:
-        n_in = graph.in_indptr[cc_stations + 1] - graph.in_indptr[cc_stations]
-        n_out = graph.out_indptr[cc_stations + 1] - graph.out_indptr[cc_stations]
         ins = graph.incoming(cc_stations)
-        outs_per_station = [graph.outgoing(np.array([s])) for s in cc_stations]
-        pair_in = np.repeat(ins, np.repeat(n_out, n_in))
-        pair_out = np.concatenate([np.tile(outs, k) for outs, k in
-                                   zip(outs_per_station, n_in, strict=True)]) \
-            if len(outs_per_station) else np.empty(0, np.int64)
+        at = graph.recipient[ins]
+        pair_in = np.repeat(ins, graph.out_indptr[at + 1] - graph.out_indptr[at])
+        pair_out = graph.outgoing(at)  # each incoming delivery x its station's outgoing ones
         keep = pair_in != pair_out
         if temporal:
             keep &= maybe_before(graph.arrival[pair_in], graph.departure[pair_out])

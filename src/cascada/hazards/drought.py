@@ -205,7 +205,7 @@ class Drought(HazardModel):
     """Drought severity max(0, −SPEI or −SPI) at rain-dependent water sources."""
 
     name: ClassVar[str] = "drought"
-    unit: ClassVar[str] = "spei"
+    unit: ClassVar[str] = "drought_severity"
     description: ClassVar[str] = ("drought: SPI/SPEI (xclim) on a synthetic Malta rainfall "
                                   "record → severity at wells and reservoirs (capacity, "
                                   "not damage)")

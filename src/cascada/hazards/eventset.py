@@ -26,7 +26,7 @@ HAZARD_UNITS = {
     "earthquake": "pga_g",
     "tsunami": "depth_m",
     "wildfire": "burn_fraction",
-    "drought": "spei",
+    "drought": "drought_severity",  # max(0, −SPI or −SPEI): 0 = normal, 2 = extreme
     "chemical": "concentration_mg_m3",
     "attack": "damage_state",
 }
@@ -66,7 +66,7 @@ class EventSet:
         if not np.all(np.isfinite(data)):
             raise CascadaInputError("intensity contains NaN or infinite values",
                                     field="intensity")
-        if np.any(data < 0) and not (self.events["hazard"] == "drought").all():
+        if np.any(data < 0):
             raise CascadaInputError("intensity must be >= 0", field="intensity")
         events = self.events.reset_index(drop=True).copy()
         defaults = {"annual_rate": 0.0, "parent": -1, "time_offset_hours": 0.0}
