@@ -79,3 +79,7 @@ def test_malta_earthquake_tsunami_release_chain(malta_region):
     assert len(tsunami_hit) > 0
     assert (tsunami_hit["first_down_hour"] == 1).all()
     assert np.isfinite(result.summary["headline"]["direct_loss_eur_mean"])
+    # The release harms people directly: counted per AEGL level, nested.
+    exposed = hazards["release"]["people_exposed"]
+    assert exposed["AEGL-1"] >= exposed["AEGL-2"] >= exposed["AEGL-3"] > 0
+    assert hazards["eq1693"]["people_exposed"] == {}

@@ -341,6 +341,12 @@ def run(
         write_run(result, destination, report=writer)
     console.print(_headline_table(result.summary, result.services,
                                   result.service_timeseries))
+    for h in result.summary["hazards"]:
+        if h.get("people_exposed"):
+            levels = " · ".join(f"{level} {people:,.0f}"
+                                for level, people in h["people_exposed"].items())
+            console.print(f"people exposed to {h['id']} ({h['hazard']}): {levels}",
+                          highlight=False)
     console.print(f"run folder: {destination}  ({time.perf_counter() - start:.1f} s)")
     if report:
         console.print(f"report: {(destination / 'report.html').resolve()}", highlight=False,

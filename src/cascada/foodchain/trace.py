@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from cascada.errors import CascadaInputError
-from cascada.foodchain.graph import DeliveryGraph, compile_graph, csr_from_edges, gather
+from cascada.foodchain.graph import (
+    DeliveryGraph,
+    compile_graph,
+    csr_from_edges,
+    gather,
+    unique_sorted,
+)
 from cascada.foodchain.model import FoodNetwork, maybe_before
 
 
@@ -150,13 +156,13 @@ def reach(indptr: np.ndarray, indices: np.ndarray, seeds: np.ndarray, n: int) ->
     of the whole frontier at once.
     """
     seen = np.zeros(n, dtype=bool)
-    frontier = np.unique(np.asarray(seeds, dtype=np.int64))
+    frontier = unique_sorted(seeds)
     while frontier.size:
         neighbours = gather(indptr, indices, frontier)
         neighbours = neighbours[~seen[neighbours]]
         if neighbours.size == 0:
             break
-        neighbours = np.unique(neighbours)
+        neighbours = unique_sorted(neighbours)
         seen[neighbours] = True
         frontier = neighbours
     return seen

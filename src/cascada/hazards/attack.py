@@ -185,6 +185,19 @@ class Attack(HazardModel):
                         asset_ids=assets["asset_id"].to_numpy(), events=events,
                         metadata=metadata)
 
+    def people_exposed(self, people: gpd.GeoDataFrame, assets: gpd.GeoDataFrame,
+                       parameters: HazardParameters) -> dict[str, float] | None:
+        """People inside the evacuation and shelter-in-place distances of an incident."""
+        return _incident_people(people, parameters)
+
+
+def _incident_people(people: gpd.GeoDataFrame, parameters: HazardParameters
+                     ) -> dict[str, float] | None:
+    p = parameters
+    if getattr(p, "target_lat", None) is None or getattr(p, "target_lon", None) is None:
+        return None  # a targeted loss of assets, not an incident at a place
+    return people_exposed(people, p).to_dict()
+
 
 def _distance_m(geometries: gpd.GeoSeries, lon: float, lat: float) -> np.ndarray:
     """Shortest distance (m) from each geometry to a point, in a local UTM projection."""

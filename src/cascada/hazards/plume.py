@@ -303,6 +303,12 @@ class ChemicalRelease(HazardModel):
         )
 
 
+    def people_exposed(self, people: gpd.GeoDataFrame, assets: gpd.GeoDataFrame,
+                       parameters: HazardParameters) -> dict[str, float] | None:
+        """People at or above AEGL-1/2/3 (60 min) at their population points."""
+        return people_exposed_to_release(people, assets, parameters).to_dict()
+
+
 def _utm_epsg(lon: float, lat: float) -> int:
     zone = int((lon + 180) // 6) + 1
     return (32600 if lat >= 0 else 32700) + zone

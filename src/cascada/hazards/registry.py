@@ -75,6 +75,17 @@ class HazardModel(ABC):
         """
 
 
+    def people_exposed(
+        self, people: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, parameters: HazardParameters
+    ) -> dict[str, float] | None:
+        """People exposed by level (e.g. AEGL-1/2/3), for hazards that harm people directly.
+
+        people: the region's population points; assets: its asset table.
+        Returns {level: people} or None when the hazard has no such measure.
+        """
+        return None
+
+
 _REGISTRY: dict[str, HazardModel] = {}
 
 

@@ -325,6 +325,19 @@ def _headline_section(run: RunFolder) -> str:
         parts.append('<p class="note">Means over Monte-Carlo samples; the 90 % interval runs '
                      "from the 5th to the 95th percentile of samples. Hours count from the "
                      "event.</p>")
+    exposed_rows = [
+        (str(h.get("id") or h.get("hazard", "?")), str(h.get("hazard", "?")), str(level),
+         format_count(people, "people"))
+        for h in run.summary.get("hazards") or [] if isinstance(h, Mapping)
+        for level, people in (h.get("people_exposed") or {}).items()
+    ]
+    if exposed_rows:
+        parts.append("<h3>People exposed directly</h3>")
+        parts.append(_table(("Hazard", "Family", "Level", "People"), exposed_rows,
+                            numeric_from=3))
+        parts.append('<p class="note">Residents at their population points: AEGL levels (60 '
+                     "min) of a toxic release, or inside the evacuation / shelter distances of "
+                     "an incident (published stand-off chart).</p>")
     return "\n".join(parts)
 
 

@@ -110,7 +110,7 @@ def run_scenario(
 
     step("sampling hazards at assets")
     seeds = np.random.SeedSequence(settings.seed).spawn(3 * len(scenario.hazards))
-    eventsets = _hazard_eventsets(scenario, assets, seeds[0::3])
+    eventsets = _hazard_eventsets(scenario, assets, seeds[0::3], region.people)
 
     step("sampling damage")
     types = assets["asset_type"].to_numpy()
@@ -197,6 +197,7 @@ def run_scenario(
              "parameters": es.metadata.get("parameters", {}),
              "trigger": h.trigger or "", "onset_hours": start,
              "events": es.n_events, "synthetic": h.synthetic, "note": h.note,
+             "people_exposed": es.metadata.get("people_exposed", {}),
              "assets_exposed": int((es.intensity.max(axis=0).toarray() > 0).sum())}
             for hid, h, es, start in zip(scenario.hazard_ids(), scenario.hazards, eventsets,
                                          scenario.onset_hours(), strict=True)
@@ -276,8 +277,12 @@ def _exposure(assets: gpd.GeoDataFrame, eventsets: list[EventSet]):
     return intensity, hazard_of, exposed, share
 
 
-def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds) -> list[EventSet]:
+def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
+                      people: gpd.GeoDataFrame | None = None) -> list[EventSet]:
     """One EventSet per hazard of the scenario: read a footprint or run a model.
+
+    Models that harm people directly (chemical release, incident at a crowded
+    place) also count the people exposed, in ``metadata["people_exposed"]``.
 
     A triggered model hazard inherits the parameters of its trigger that its
     own model takes, then applies its own.
@@ -308,6 +313,10 @@ def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds) -> li
                 parameters = model.parameters(values, source=f"{source} [{field}.parameters]")
                 es = model.event_set(assets, parameters, np.random.default_rng(seed))
                 es.metadata.setdefault("parameters", parameters.model_dump(mode="json"))
+                if people is not None and len(people):
+                    exposed = model.people_exposed(people, assets, parameters)
+                    if exposed is not None:
+                        es.metadata["people_exposed"] = exposed
         except CascadaInputError as exc:
             if exc.file is None:
                 raise CascadaInputError(exc.message, file=source, row=exc.row,
