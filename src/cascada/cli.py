@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cascada.customs.cli import customs_app
 from cascada.errors import CascadaInputError, MissingExtraError
+from cascada.foodchain.cli import food_app
 from cascada.protection.cli import protect_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(region_app, name="region")
 app.add_typer(hazards_app, name="hazards")
 app.add_typer(protect_app, name="protect")
 app.add_typer(customs_app, name="customs")
+app.add_typer(food_app, name="food")
 
 console = Console(width=None if sys.stdout.isatty() else 100)
 err_console = Console(stderr=True)
