@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cascada.errors import CascadaInputError, MissingExtraError
+from cascada.foodchain.closures import closure_eventset
 from cascada.foodchain.fcl_io import read_network, write_csv_network, write_fcl_json
 from cascada.foodchain.model import FoodNetwork
 from cascada.foodchain.recall import recall as make_recall
@@ -25,6 +26,7 @@ from cascada.foodchain.report import write_report
 from cascada.foodchain.scores import fcl_scores
 from cascada.foodchain.sources import rank_sources, read_cases
 from cascada.foodchain.trace import TraceOptions, Tracer, TraceResult
+from cascada.hazards.eventset import EventSet, write_eventset
 from cascada.store.runfolder import atomic_folder, write_json
 
 food_app = typer.Typer(
@@ -128,12 +130,15 @@ def _print_frame(frame: pd.DataFrame, title: str, limit: int = 40) -> None:
 
 
 def _write_outputs(output: Path | None, tables: dict[str, pd.DataFrame], summary: dict,
-                   network: FoodNetwork | None = None, report: dict | None = None) -> None:
+                   network: FoodNetwork | None = None, report: dict | None = None,
+                   event_set: EventSet | None = None) -> None:
     if output is None:
         return
     with atomic_folder(output) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / f"{name}.csv", index=False)
+        if event_set is not None:
+            write_eventset(event_set, tmp / "closures.parquet")
         write_json(tmp / "summary.json", summary)
         if network is not None and report is not None:
             write_report(tmp / "report.html", network, **report)
@@ -340,9 +345,21 @@ def recall_command(
     summary = {"deliveries": len(result.deliveries),
                "stations": len(result.stations),
                "population_served": result.population_served}
+    closures = None
+    if region_obj is not None and "asset_id" in result.stations.columns:
+        closed = result.stations["asset_id"].dropna().unique().tolist()
+        summary["closed_assets"] = len(closed)
+        if closed:
+            closures = closure_eventset(region_obj, closed)
     _write_outputs(output, {"deliveries": result.deliveries, "stations": result.stations},
                    summary, net, {"trace": result.trace, "recall": result.deliveries,
-                                  "title": "Recall"})
+                                  "title": "Recall"},
+                   event_set=closures)
+    if output is not None and closures is not None:
+        console.print(
+            f"closures of {summary['closed_assets']} food facilities → {output}/closures.parquet;"
+            " feed them into a cascade with a scenario hazard: hazard = \"attack\", "
+            "event_set = \".../closures.parquet\", outage_hours = 72", highlight=False)
 
 
 @food_app.command("report")

@@ -74,6 +74,12 @@ class HazardInput(_Strict):
     hazard: str = Field(description="hazard family, e.g. flood, earthquake, tsunami")
     footprint: Path | None = Field(
         None, description="GeoTIFF or vector file (GeoJSON, GPKG, GeoParquet)")
+    event_set: Path | None = Field(
+        None, description="event set written by cascada (e.g. `cascada hazard ... -o`, "
+                          "`cascada food recall ... -o`)")
+    outage_hours: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="assets this hazard damages are out exactly this long (a "
+                          "closure or shutdown) instead of their sampled repair time, hours")
     parameters: dict | None = Field(
         None, description="parameters of the hazard model (cascada hazards list)")
     trigger: str | None = Field(None, description="id of the hazard that triggers this one")
@@ -93,9 +99,11 @@ class HazardInput(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> HazardInput:
-        if (self.footprint is None) == (self.parameters is None and self.trigger is None):
-            raise ValueError("give either a footprint file or model parameters (or a trigger), "
-                             "not both")
+        files = (self.footprint is not None) + (self.event_set is not None)
+        model = self.parameters is not None or (self.trigger is not None and files == 0)
+        if files + model != 1:
+            raise ValueError("give one of: a footprint file, an event_set file, or model "
+                             "parameters (or a trigger)")
         return self
 
 

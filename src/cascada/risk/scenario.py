@@ -19,7 +19,7 @@ import pandas as pd
 
 from cascada.cascade import compile_graph, propagate, sample_mask
 from cascada.errors import CascadaInputError
-from cascada.hazards.eventset import HAZARD_UNITS, EventSet
+from cascada.hazards.eventset import HAZARD_UNITS, EventSet, read_eventset
 from cascada.hazards.footprint import footprint_eventset, footprint_polygons
 from cascada.hazards.registry import hazard_model
 from cascada.impact.assets import asset_outcomes, facility_outcomes
@@ -116,7 +116,7 @@ def run_scenario(
     types = assets["asset_type"].to_numpy()
     states, repair, onset = _combined_damage(
         eventsets, scenario.onset_hours(), types, fragility, catalogue, settings.samples,
-        seeds[1::3], seeds[2::3],
+        seeds[1::3], seeds[2::3], [h.outage_hours for h in scenario.hazards],
     )
 
     step("cascading failures")
@@ -193,7 +193,9 @@ def run_scenario(
         "hours": settings.hours,
         "hazards": [
             {"id": hid, "hazard": h.hazard, "unit": HAZARD_UNITS[h.hazard],
-             "source": h.footprint.name if h.footprint else f"model {h.hazard}",
+             "source": (h.footprint.name if h.footprint else h.event_set.name if h.event_set
+                        else f"model {h.hazard}"),
+             "outage_hours": h.outage_hours,
              "parameters": es.metadata.get("parameters", {}),
              "trigger": h.trigger or "", "onset_hours": start,
              "events": es.n_events, "synthetic": h.synthetic, "note": h.note,
@@ -227,6 +229,8 @@ def run_scenario(
             "region": sha256_file(region_path) if region_path.exists() else "",
             **{f"hazard:{h.footprint.name}": sha256_file(scenario.resolve(h.footprint))
                for h in scenario.hazards if h.footprint is not None},
+            **{f"event_set:{h.event_set.name}": sha256_file(scenario.resolve(h.event_set))
+               for h in scenario.hazards if h.event_set is not None},
         },
         "versions": {
             "cascada": _version("cascada"),
@@ -294,7 +298,15 @@ def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
                                                 strict=True)):
         field = f"hazards.{i}"
         try:
-            if hazard.footprint is not None:
+            if hazard.event_set is not None:
+                path = scenario.resolve(hazard.event_set)
+                es = _aligned_eventset(read_eventset(path), assets, path)
+                if not (es.events["hazard"] == hazard.hazard).all():
+                    raise CascadaInputError(
+                        f"the event set holds {sorted(set(es.events['hazard']))}, "
+                        f"not {hazard.hazard!r}", file=path, field=f"{field}.hazard")
+                raw[hid] = {}
+            elif hazard.footprint is not None:
                 path = scenario.resolve(hazard.footprint)
                 try:
                     es = footprint_eventset(assets, path, hazard.hazard,
@@ -326,23 +338,49 @@ def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
     return eventsets
 
 
+def _aligned_eventset(es: EventSet, assets: gpd.GeoDataFrame, path: Path) -> EventSet:
+    """An event set read from file, with its columns in the region's asset order."""
+    ids = assets["asset_id"].to_numpy()
+    position = pd.Index(es.asset_ids).get_indexer(ids)
+    missing = pd.Index(es.asset_ids).difference(pd.Index(ids))
+    if len(missing):
+        raise CascadaInputError(
+            f"the event set names {len(missing)} asset(s) not in the region, e.g. "
+            f"{missing[0]!r}", file=path, field="asset_id",
+            hint="build the event set on the scenario's region")
+    keep = position >= 0
+    columns = np.where(keep, position, 0)
+
+    def reorder(matrix):
+        if matrix is None:
+            return None
+        dense = matrix.tocsc()[:, columns].tocsr()
+        return dense.multiply(keep[None, :].astype(np.float32)).tocsr()
+
+    return EventSet(reorder(es.intensity), ids, es.events, reorder(es.exposed_length_m),
+                    dict(es.metadata))
+
+
 def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
-                     damage_seeds, repair_seeds):
+                     damage_seeds, repair_seeds, outage_hours=None):
     """Damage of all hazards combined per sample and asset.
 
     Sample s of a hazard with N events uses event s mod N (e.g. one
     ground-motion realisation per sample). Per asset: the worst damage state
     over the hazards; out of service from the earliest onset of a damaging
     hazard to the latest end of its repairs (sequential damage is not added).
+    outage_hours: per hazard, None (sampled repair times) or a fixed outage,
+    hours (closures, shutdowns).
     Returns (states uint8 [S, M], repair end hours float32 [S, M], onset hours
     float32 [S, M]).
     """
+    outage_hours = outage_hours or [None] * len(eventsets)
     n_assets = len(types)
     states = np.zeros((n_samples, n_assets), np.uint8)
     end = np.zeros((n_samples, n_assets), np.float32)
     start = np.full((n_samples, n_assets), np.inf, np.float32)
-    for es, onset, dseed, rseed in zip(eventsets, onsets, damage_seeds, repair_seeds,
-                                       strict=True):
+    for es, onset, dseed, rseed, fixed in zip(eventsets, onsets, damage_seeds, repair_seeds,
+                                              outage_hours, strict=True):
         rng = np.random.default_rng(dseed)
         ds = np.zeros((n_samples, n_assets), np.uint8)
         for event in range(es.n_events):
@@ -350,6 +388,8 @@ def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
             if len(rows):
                 ds[rows] = sample_damage_states(es, event, types, fragility, len(rows), rng)
         repair = sample_repair_hours(ds, types, catalogue, np.random.default_rng(rseed))
+        if fixed is not None:
+            repair = np.where(ds > 0, np.float32(fixed), np.float32(0))
         hit = ds > 0
         start = np.where(hit, np.minimum(start, onset), start)
         end = np.where(hit, np.maximum(end, onset + repair), end)
