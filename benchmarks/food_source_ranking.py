@@ -176,6 +176,7 @@ def main() -> None:
     partial = accuracy(network, drop_relations(network, 0.2, seed=args.seed), farms,
                        n_outbreaks, args.seed)
     speed = timings(args.seed)
+    print("ratio below: networkx forward trace time / cascada forward trace time (100k)")
     print("fcl_top1_accuracy: {:.3f} fraction".format(full["fcl_top1"]))
     print("prob_top1_accuracy: {:.3f} fraction".format(full["prob_top1"]))
     print("fcl_top5_accuracy: {:.3f} fraction".format(full["fcl_top5"]))
@@ -192,8 +193,8 @@ def main() -> None:
     print(f"ranking_100k: {speed['rank_s']:.3f} s")
     print(f"forward_trace_100k: {speed['one_forward_s'] * 1e3:.2f} ms")
     print(f"networkx_forward_trace_100k: {speed['networkx_forward_s'] * 1e3:.2f} ms")
-    print(f"ratio: {speed['networkx_forward_s'] / speed['one_forward_s']:.1f} "
-          f"(networkx forward trace time / cascada forward trace time)")
+    # ratio: networkx forward trace time / cascada forward trace time
+    print(f"ratio: {speed['networkx_forward_s'] / speed['one_forward_s']:.1f}")
 
 
 if __name__ == "__main__":

@@ -89,19 +89,20 @@ def main(n_points: int = 1_000_000, n_peer: int = 2_000, n_footprint: int = 100_
 
     rate_vec = n_points / t_vec
     rate_window = n_peer / t_window
-    print(f"raster: {RASTER.name} ({RASTER.stat().st_size / 1e6:.1f} MB)")
-    print(f"points: {n_points} points")
-    print(f"same values as the per-point read: {same}")
-    print(f"vectorised sample_raster_points: {rate_vec:.3g} asset-samples/s")
-    print(f"vectorised, {n_rasters} rasters on one grid: "
+    print(f"raster {RASTER.name} ({RASTER.stat().st_size / 1e6:.1f} MB), {n_points} points; "
+          f"vectorised values equal the per-point read: {same}")
+    print(f"({n_rasters} rasters on one grid; footprint.sample_raster on {n_footprint} points; "
+          f"per-point peers on {n_peer} points; ratio = vectorised / per-point windowed read)")
+    assert same, "vectorised and per-point reads disagree"
+    print(f"vectorised_sampling_rate: {rate_vec:.3g} asset-samples/s")
+    print(f"vectorised_sampling_rate_{n_rasters}_rasters: "
           f"{n_rasters * n_points / t_many:.3g} asset-samples/s")
-    print(f"vectorised incl. WGS84 projection: {n_points / t_vec_proj:.3g} asset-samples/s")
-    print(f"footprint.sample_raster ({n_footprint} points): "
-          f"{n_footprint / t_footprint:.3g} asset-samples/s")
-    print(f"per-point windowed read ({n_peer} points): {rate_window:.3g} asset-samples/s")
-    print(f"per-point DatasetReader.sample ({n_peer} points): "
-          f"{n_peer / t_sample:.3g} asset-samples/s")
-    print(f"ratio: {rate_vec / rate_window:.0f}")  # single raster, vectorised / per-point
+    print(f"vectorised_sampling_rate_with_wgs84_projection: {n_points / t_vec_proj:.3g} "
+          "asset-samples/s")
+    print(f"footprint_sample_raster_rate: {n_footprint / t_footprint:.3g} asset-samples/s")
+    print(f"per_point_windowed_read_rate: {rate_window:.3g} asset-samples/s")
+    print(f"per_point_dataset_sample_rate: {n_peer / t_sample:.3g} asset-samples/s")
+    print(f"ratio: {rate_vec / rate_window:.0f}")
 
 
 if __name__ == "__main__":
