@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cascada.cli_support import clear_errors, console, err_console
 from cascada.customs.cli import customs_app
-from cascada.errors import CascadaInputError, MissingExtraError
+from cascada.errors import CascadaInputError
 from cascada.foodchain.cli import food_app
 from cascada.protection.cli import protect_app
 
@@ -32,29 +30,6 @@ app.add_typer(hazards_app, name="hazards")
 app.add_typer(protect_app, name="protect")
 app.add_typer(customs_app, name="customs")
 app.add_typer(food_app, name="food")
-
-console = Console(width=None if sys.stdout.isatty() else 100)
-err_console = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn input errors into one clear line on stderr and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CascadaInputError as exc:
-            _fail(str(exc))
-        except MissingExtraError as exc:
-            _fail(str(exc))
-
-    return wrapper
 
 
 class _Steps:
@@ -91,7 +66,7 @@ class _Steps:
 
 
 @region_app.command("from-osm")
-@_clear_errors
+@clear_errors
 def region_from_osm(
     pbf: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf)")],
     output: Annotated[Path, typer.Option("--output", "-o",
@@ -126,7 +101,7 @@ def region_from_osm(
 
 
 @region_app.command("info")
-@_clear_errors
+@clear_errors
 def region_info(
     region: Annotated[Path, typer.Argument(help="region file (.gpkg) or folder")],
 ) -> None:
@@ -236,7 +211,7 @@ def _hazard_arguments(args: list[str], fields: dict, hazard: str) -> dict[str, s
     "hazard",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
-@_clear_errors
+@clear_errors
 def hazard_cmd(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="hazard family (cascada hazards list)")],
@@ -308,7 +283,7 @@ def _headline_table(summary: dict, services, timeseries) -> Table:
 
 
 @app.command("run")
-@_clear_errors
+@clear_errors
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario file (.toml)")],
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -356,7 +331,7 @@ def run(
 
 
 @app.command("report")
-@_clear_errors
+@clear_errors
 def report_cmd(
     run_dir: Annotated[Path, typer.Argument(help="run folder")],
     output: Annotated[Path | None, typer.Option("--output", "-o",

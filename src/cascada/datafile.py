@@ -1,7 +1,8 @@
-"""Catalogue CSV files: comment lines allowed, errors point at the real line number."""
+"""Data files: catalogue CSVs (comment lines allowed, errors at the real line) and hashes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -48,3 +49,15 @@ def version_line(lines: list[str]) -> str:
         if line.startswith("# version:"):
             return line.split(":", 1)[1].strip()
     return "unversioned"
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file, or of every file in a folder (sorted by name)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()

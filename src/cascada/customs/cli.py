@@ -5,41 +5,25 @@ Wire into the main CLI with ``app.add_typer(customs_app, name="customs")``.
 
 from __future__ import annotations
 
-import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from cascada.errors import CascadaInputError, MissingExtraError
+from cascada.cli_support import clear_errors, console
+from cascada.errors import CascadaInputError
 
 customs_app = typer.Typer(help="Customs risk targeting: rank declarations for inspection.",
                           no_args_is_help=True)
 rules_app = typer.Typer(help="Auditable risk rules that always select.", no_args_is_help=True)
 customs_app.add_typer(rules_app, name="rules")
 
-console = Console(width=None if sys.stdout.isatty() else 100)
-err_console = Console(stderr=True)
 DEFAULT_RULES = Path("customs-rules.toml")
 
 
-def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Input errors → one line on stderr, exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (CascadaInputError, MissingExtraError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 def parse_budgets(text: str) -> tuple[float, ...]:
@@ -60,7 +44,7 @@ def parse_budgets(text: str) -> tuple[float, ...]:
 
 
 @customs_app.command("train")
-@_clear_errors
+@clear_errors
 def train(
     declarations: Annotated[Path, typer.Argument(help="training declarations (CSV or Parquet)")],
     output: Annotated[Path, typer.Option("--output", "-o", help="model folder to write")],
@@ -80,7 +64,8 @@ def train(
     from dataclasses import replace
 
     from cascada.customs.model import ModelConfig, train_model
-    from cascada.customs.schema import file_sha256, load_schema, read_declarations
+    from cascada.customs.schema import load_schema, read_declarations
+    from cascada.datafile import sha256_file
 
     if model != "lgbm":
         raise CascadaInputError(f"unknown model {model!r}", field="model", hint="use lgbm")
@@ -91,7 +76,7 @@ def train(
     config = ModelConfig(calibration=calibration, n_estimators=trees,
                          critical_weight=critical_weight, seed=seed)
     trained = train_model(table, mapping, config,
-                          data_sha256={declarations.name: file_sha256(declarations)})
+                          data_sha256={declarations.name: sha256_file(declarations)})
     trained.save(output, overwrite=overwrite)
     cal = trained.metadata["calibration_slice"]
     console.print(
@@ -103,7 +88,7 @@ def train(
 
 
 @customs_app.command("score")
-@_clear_errors
+@clear_errors
 def score(
     model_dir: Annotated[Path, typer.Argument(help="model folder from `customs train`")],
     declarations: Annotated[Path, typer.Argument(help="declarations to score")],
@@ -171,7 +156,7 @@ def _fuse_sensors(predictions: pd.DataFrame, path: Path, fuse: Callable) -> pd.D
 
 
 @customs_app.command("evaluate")
-@_clear_errors
+@clear_errors
 def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="model folder from `customs train`")],
     declarations: Annotated[Path, typer.Argument(help="labelled declarations of a later period")],
@@ -209,7 +194,7 @@ def evaluate(
 
 
 @rules_app.command("add")
-@_clear_errors
+@clear_errors
 def rules_add(
     rules_file: Annotated[Path, typer.Argument(help="TOML with [[rule]] tables to add")],
     store: Annotated[Path, typer.Option(help="rules store")] = DEFAULT_RULES,
@@ -222,7 +207,7 @@ def rules_add(
 
 
 @rules_app.command("list")
-@_clear_errors
+@clear_errors
 def rules_list(
     store: Annotated[Path, typer.Option(help="rules store")] = DEFAULT_RULES,
 ) -> None:

@@ -30,7 +30,6 @@ never dropped silently.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,15 +193,6 @@ def load_schema(path: str | Path | None) -> Schema:
     except tomllib.TOMLDecodeError as exc:
         raise CascadaInputError(f"not valid TOML ({exc})", file=path) from None
     return Schema.from_dict(data, file=path)
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes (recorded in model metadata)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _line(index: int) -> int:

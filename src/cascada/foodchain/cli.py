@@ -5,19 +5,16 @@ The lead wires this in with ``app.add_typer(food_app, name="food")``.
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from cascada.errors import CascadaInputError, MissingExtraError
+from cascada.cli_support import clear_errors, console
+from cascada.errors import CascadaInputError
 from cascada.foodchain.closures import closure_eventset
 from cascada.foodchain.fcl_io import read_network, write_csv_network, write_fcl_json
 from cascada.foodchain.model import FoodNetwork
@@ -37,8 +34,6 @@ food_app = typer.Typer(
 trace_app = typer.Typer(help="Forward and backward traces through lots.", no_args_is_help=True)
 food_app.add_typer(trace_app, name="trace")
 
-console = Console(width=None if sys.stdout.isatty() else 110)
-err_console = Console(stderr=True)
 
 NetworkOption = Annotated[Path, typer.Option(
     "--network", "-n", envvar="CASCADA_FOOD_NETWORK",
@@ -60,18 +55,6 @@ KillDeliveryOption = Annotated[list[str] | None, typer.Option(
     "--kill-delivery", help="this delivery kills contamination (repeatable)")]
 
 
-def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Bad input: one clear line on stderr and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (CascadaInputError, MissingExtraError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -147,7 +130,7 @@ def _write_outputs(output: Path | None, tables: dict[str, pd.DataFrame], summary
 
 # --------------------------------------------------------------------------- commands
 @food_app.command("import")
-@_clear_errors
+@clear_errors
 def import_network(
     source: Annotated[Path, typer.Argument(
         help="FCL JSON (schema v1 or the older exchange format), a CSV folder "
@@ -183,7 +166,7 @@ def _trace_summary(trace: TraceResult) -> dict:
 
 
 @trace_app.command("forward")
-@_clear_errors
+@clear_errors
 def trace_forward_command(
     network: NetworkOption,
     from_: Annotated[list[str] | None, typer.Option(
@@ -214,7 +197,7 @@ def trace_forward_command(
 
 
 @trace_app.command("backward")
-@_clear_errors
+@clear_errors
 def trace_backward_command(
     network: NetworkOption,
     to: Annotated[list[str] | None, typer.Option(
@@ -260,7 +243,7 @@ def trace_backward_command(
 
 
 @food_app.command("sources")
-@_clear_errors
+@clear_errors
 def sources_command(
     network: NetworkOption,
     cases: Annotated[Path, typer.Option(
@@ -308,7 +291,7 @@ def sources_command(
 
 
 @food_app.command("recall")
-@_clear_errors
+@clear_errors
 def recall_command(
     network: NetworkOption,
     from_: Annotated[list[str] | None, typer.Option(
@@ -363,7 +346,7 @@ def recall_command(
 
 
 @food_app.command("report")
-@_clear_errors
+@clear_errors
 def report_command(
     network: NetworkOption,
     output: Annotated[Path, typer.Option("--output", "-o",

@@ -74,19 +74,24 @@ class ServiceLinks:
         return cls(tuple(services), **out)
 
 
+def _without_words(working: np.ndarray, n_samples: int, links: ServiceLinks, service: str
+                   ) -> np.ndarray:
+    """uint64 [hours, people with the service]: bit s set = without it in sample s."""
+    served = np.bitwise_or.reduceat(working[:, links.assets[service]], links.starts[service],
+                                    axis=1)
+    return ~served & sample_mask(n_samples)
+
+
 def people_without_service(
     working: np.ndarray, n_samples: int, links: ServiceLinks
 ) -> dict[str, np.ndarray]:
     """People without each service: {service: float64 [hours, n_samples]} (people)."""
     result = {}
-    mask = sample_mask(n_samples)
     for service in links.services:
-        assets = links.assets[service]
-        if len(assets) == 0:
+        if len(links.assets[service]) == 0:
             result[service] = np.zeros((working.shape[0], n_samples))
             continue
-        served = np.bitwise_or.reduceat(working[:, assets], links.starts[service], axis=1)
-        without = ~served & mask
+        without = _without_words(working, n_samples, links, service)
         result[service] = bits_to_counts(without, n_samples, links.population[service])
     return result
 
@@ -96,11 +101,11 @@ def people_hours_without_service(
 ) -> dict[str, np.ndarray]:
     """Hours each population point is without each service: {service: [people, n_samples]}."""
     result = {}
-    mask = sample_mask(n_samples)
     for service in links.services:
-        assets = links.assets[service]
-        served = np.bitwise_or.reduceat(working[:, assets], links.starts[service], axis=1)
-        without = ~served & mask
+        if len(links.assets[service]) == 0:
+            result[service] = np.zeros((0, n_samples))
+            continue
+        without = _without_words(working, n_samples, links, service)
         hours = np.zeros((without.shape[1], n_samples))
         for s in range(n_samples):
             hours[:, s] = ((without >> np.uint64(s)) & np.uint64(1)).sum(axis=0)

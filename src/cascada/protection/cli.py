@@ -5,8 +5,6 @@ Wire into the main app with ``app.add_typer(protect_app, name="protect")``.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cascada.errors import CascadaInputError, MissingExtraError
+from cascada.cli_support import clear_errors
+from cascada.datafile import sha256_file
 
 __all__ = ["protect_app"]
 
@@ -29,25 +28,6 @@ protect_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _console = Console(width=None if sys.stdout.isatty() else 110)
-_err = Console(stderr=True)
-
-
-def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Input errors → one line on stderr, exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (CascadaInputError, MissingExtraError) as exc:
-            _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _version() -> str:
@@ -85,7 +65,7 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="run fold
 
 
 @protect_app.command("evaluate")
-@_clear_errors
+@clear_errors
 def evaluate_cmd(
     site: SiteArg,
     output: OutputOpt = None,
@@ -107,7 +87,7 @@ def evaluate_cmd(
     if all_paths and evaluation.paths is not None:
         _console.print(evaluation.paths.to_string(index=False), highlight=False)
     if output is not None:
-        summary.update(inputs={"site": _sha256(site)}, version=_version())
+        summary.update(inputs={"site": sha256_file(site)}, version=_version())
         files: dict[str, Callable[[Path], None]] = {
             "summary.json": lambda p: write_json(p, summary),
             "timeline.csv": lambda p: evaluation.timeline.to_csv(p, index=False),
@@ -119,7 +99,7 @@ def evaluate_cmd(
 
 
 @protect_app.command("upgrades")
-@_clear_errors
+@clear_errors
 def upgrades_cmd(
     site: SiteArg,
     options: Annotated[Path, typer.Argument(help="upgrade options file (.toml or .json)")],
@@ -154,7 +134,8 @@ def upgrades_cmd(
             f"[bold]{portfolio.p_interruption:.3f}[/]", highlight=False)
     if output is not None:
         summary: dict[str, Any] = {
-            "site": model.name, "inputs": {"site": _sha256(site), "options": _sha256(options)},
+            "site": model.name,
+            "inputs": {"site": sha256_file(site), "options": sha256_file(options)},
             "version": _version(),
             "p_interruption_before": float(ranking["p_interruption_before"].iloc[0]),
         }
@@ -172,7 +153,7 @@ def upgrades_cmd(
 
 
 @protect_app.command("report")
-@_clear_errors
+@clear_errors
 def report_cmd(
     site: SiteArg,
     options: Annotated[Path | None, typer.Option(help="upgrade options file to rank")] = None,
@@ -197,10 +178,10 @@ def report_cmd(
     model = load_site(site)
     evaluation = evaluate_site(model)
     ranking = portfolio = uncertainty = None
-    inputs = {"site": _sha256(site)}
+    inputs = {"site": sha256_file(site)}
     if options is not None:
         opts = load_options(options, model)
-        inputs["options"] = _sha256(options)
+        inputs["options"] = sha256_file(options)
         ranking = rank_options(model, opts)
         if budget is not None:
             portfolio = choose_portfolio(model, opts, budget)
@@ -225,7 +206,7 @@ def report_cmd(
 
 
 @protect_app.command("crowded")
-@_clear_errors
+@clear_errors
 def crowded_cmd(
     pbf: Annotated[Path, typer.Argument(help="OSM extract (.osm.pbf) of the region")],
     kinds: Annotated[str, typer.Option(
@@ -256,7 +237,7 @@ def crowded_cmd(
                      row["tactic"], f"{row['p_interruption']:.3f}")
     _console.print(view)
     if output is not None:
-        summary = {"inputs": {"osm": _sha256(pbf)}, "version": _version(),
+        summary = {"inputs": {"osm": sha256_file(pbf)}, "version": _version(),
                    "places": int(table["place_id"].nunique()),
                    "median_worst_p_interruption": float(worst["p_interruption"].median())}
         _write_folder(output, {

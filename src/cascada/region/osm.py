@@ -11,7 +11,6 @@ Data read this way is © OpenStreetMap contributors, ODbL 1.0.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import tomllib
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cascada.datafile import sha256_file
 from cascada.errors import CascadaInputError, require
 from cascada.region import inference, population
 from cascada.region.model import Region
@@ -408,15 +408,6 @@ def read_osm_assets(
 # ------------------------------------------------------------------ the whole region
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def build_region_from_osm(
     pbf_path: str | Path,
     name: str = "malta",
@@ -460,7 +451,7 @@ def build_region_from_osm(
     step("validating")
     metadata = {
         "source_file": pbf_path.name,
-        "source_sha256": file_sha256(pbf_path),
+        "source_sha256": sha256_file(pbf_path),
         "licence": OSM_LICENCE,
         "tag_mapping_version": load_tag_mapping().version,
         "dependency_rules_version": rules.version,
@@ -489,7 +480,6 @@ __all__ = [
     "TagMapping",
     "TagRule",
     "build_region_from_osm",
-    "file_sha256",
     "load_tag_mapping",
     "open_osm",
     "read_osm_assets",

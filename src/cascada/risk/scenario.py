@@ -6,7 +6,6 @@ the same inputs give the same numbers.
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cascada.cascade import compile_graph, propagate, sample_mask
+from cascada.datafile import sha256_file
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS, EventSet, read_eventset
 from cascada.hazards.footprint import footprint_eventset, footprint_polygons
@@ -64,18 +64,6 @@ class ScenarioResult:
     outages: pd.DataFrame
     hazard_footprint: gpd.GeoDataFrame | None = None  # polygons (hazard, intensity), for maps
     summary: dict = field(default_factory=dict)
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file, or of every file in a folder (sorted by name)."""
-    path = Path(path)
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _version(package: str) -> str:
