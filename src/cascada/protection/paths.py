@@ -28,7 +28,6 @@ import heapq
 import math
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
@@ -289,7 +288,8 @@ def critical_detection_path(site: Site, tactic: str) -> PathResult:
             return 0.0
         return -math.log1p(-d.p_detection) if d.p_detection < 1 else 1e6
 
-    graph = nx.MultiDiGraph()
+    # area → [(next area, element id, weight, mean delay)]: a multigraph as lists.
+    out_edges: dict[str, list[tuple[str, str, float, float]]] = {}
     for element in site.elements:
         step = site.step(element.id, tactic)
         to = element.to_area
@@ -299,8 +299,8 @@ def critical_detection_path(site: Site, tactic: str) -> PathResult:
         w = weight(step, after_element)
         if transit is not None:
             w += weight(transit, after_transit)
-        graph.add_edge(element.from_area, to, key=element.id, weight=w,
-                       delay=step.detection.delay_mean_s)
+        out_edges.setdefault(element.from_area, []).append(
+            (to, element.id, w, step.detection.delay_mean_s))
     # Weighted shortest path, ties broken by mean delay (faster first).
     best: dict[str, tuple[float, float]] = {site.site.outside: (0.0, 0.0)}
     previous: dict[str, tuple[str, str]] = {}
@@ -313,8 +313,8 @@ def critical_detection_path(site: Site, tactic: str) -> PathResult:
         done.add(area)
         if area == site.site.target:
             break
-        for _, nxt, key, data in graph.out_edges(area, keys=True, data=True):
-            candidate = (cost + data["weight"], delay + data["delay"])
+        for nxt, key, weight_to, delay_to in out_edges.get(area, []):
+            candidate = (cost + weight_to, delay + delay_to)
             if nxt not in done and candidate < best.get(nxt, (math.inf, math.inf)):
                 best[nxt] = candidate
                 previous[nxt] = (area, key)
