@@ -79,7 +79,12 @@ def test_malta_earthquake_tsunami_release_chain(malta_region):
     assert len(tsunami_hit) > 0
     assert (tsunami_hit["first_down_hour"] == 1).all()
     assert np.isfinite(result.summary["headline"]["direct_loss_eur_mean"])
-    # The release harms people directly: counted per AEGL level, nested.
-    exposed = hazards["release"]["people_exposed"]
-    assert exposed["AEGL-1"] >= exposed["AEGL-2"] >= exposed["AEGL-3"] > 0
-    assert hazards["eq1693"]["people_exposed"] == {}
+    # The release harms people directly: counted per AEGL level, nested; it happens
+    # only where the shaking damages its tank (natech), which a 1693 repeat rarely does.
+    release = hazards["release"]
+    exposed = release["people_exposed"]
+    assert exposed["AEGL-1"] >= exposed["AEGL-2"] >= exposed["AEGL-3"] >= 0
+    assert exposed["AEGL-1"] > 0
+    assert release["condition"]["asset_id"] == "osm-w46777379"
+    assert 0 <= release["probability"] < 0.5
+    assert hazards["eq1693"]["people_exposed"] == {} and hazards["eq1693"]["probability"] == 1

@@ -322,7 +322,9 @@ def run(
         if h.get("people_exposed"):
             levels = " · ".join(f"{level} {people:,.0f}"
                                 for level, people in h["people_exposed"].items())
-            console.print(f"people exposed to {h['id']} ({h['hazard']}): {levels}",
+            chance = (f" if it happens (in {h['probability']:.0%} of samples)"
+                      if h.get("probability", 1.0) < 1.0 else "")
+            console.print(f"people exposed to {h['id']} ({h['hazard']}){chance}: {levels}",
                           highlight=False)
     console.print(f"run folder: {destination}  ({time.perf_counter() - start:.1f} s)")
     if report:

@@ -100,3 +100,46 @@ def test_bad_model_parameter_names_the_hazard(tmp_path, tiny_region, double):
     path.write_text(CHAIN.format(trigger="first").replace("damage_state = 4", "damage_stat = 4"))
     with pytest.raises(CascadaInputError, match=r"hazards.0.parameters.*unknown parameter"):
         run_scenario(read_scenario(path))
+
+
+NATECH = """
+[scenario]
+name = "natech"
+region = "tiny.gpkg"
+samples = 8
+hours = 48
+
+[[hazards]]
+id = "first"
+hazard = "attack"
+parameters = {{ asset_ids = ["plant"], damage_state = 3 }}
+
+[[hazards]]
+id = "second"
+hazard = "attack"
+trigger = "first"
+if_damaged = "{tank}"
+min_damage_state = 2
+parameters = {{ asset_ids = ["sub-b"] }}
+"""
+
+
+@pytest.mark.parametrize(("tank", "probability"), [("plant", 1.0), ("bank", 0.0)])
+def test_conditional_hazard_happens_where_its_trigger_damages(tmp_path, tiny_region, double,
+                                                              tank, probability):
+    write_region(tiny_region, tmp_path / "tiny.gpkg")
+    path = tmp_path / "natech.toml"
+    path.write_text(NATECH.format(tank=tank))
+    result = run_scenario(read_scenario(path))
+    second = result.summary["hazards"][1]
+    assert second["probability"] == probability
+    damaged_b = (result.damage_states[:, tiny_region.asset_index().get_loc("sub-b")] > 0)
+    assert damaged_b.all() if probability == 1.0 else not damaged_b.any()
+
+
+def test_condition_on_unknown_asset(tmp_path, tiny_region, double):
+    write_region(tiny_region, tmp_path / "tiny.gpkg")
+    path = tmp_path / "natech.toml"
+    path.write_text(NATECH.format(tank="ghost"))
+    with pytest.raises(CascadaInputError, match=r"if_damaged names asset 'ghost'"):
+        run_scenario(read_scenario(path))

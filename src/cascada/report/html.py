@@ -327,17 +327,19 @@ def _headline_section(run: RunFolder) -> str:
                      "event.</p>")
     exposed_rows = [
         (str(h.get("id") or h.get("hazard", "?")), str(h.get("hazard", "?")), str(level),
-         format_count(people, "people"))
+         format_count(people, "people"), format_share(h.get("probability", 1.0)))
         for h in run.summary.get("hazards") or [] if isinstance(h, Mapping)
         for level, people in (h.get("people_exposed") or {}).items()
     ]
     if exposed_rows:
         parts.append("<h3>People exposed directly</h3>")
-        parts.append(_table(("Hazard", "Family", "Level", "People"), exposed_rows,
+        parts.append(_table(("Hazard", "Family", "Level", "People if it happens",
+                             "Share of samples where it happens"), exposed_rows,
                             numeric_from=3))
         parts.append('<p class="note">Residents at their population points: AEGL levels (60 '
                      "min) of a toxic release, or inside the evacuation / shelter distances of "
-                     "an incident (published stand-off chart).</p>")
+                     "an incident (published stand-off chart). A triggered release (natech) "
+                     "happens only in the samples where its trigger damages the source.</p>")
     return "\n".join(parts)
 
 

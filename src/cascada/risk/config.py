@@ -85,6 +85,11 @@ class HazardInput(_Strict):
     trigger: str | None = Field(None, description="id of the hazard that triggers this one")
     time_offset_hours: Annotated[float, Field(ge=0)] = Field(
         0.0, description="start after the triggering hazard (or the scenario start), hours")
+    if_damaged: str | None = Field(
+        None, description="natech: happens only in the samples where the trigger damages "
+                          "this asset (asset_id), e.g. a storage tank releasing its content")
+    min_damage_state: Annotated[int, Field(ge=1, le=4)] = Field(
+        2, description="with if_damaged: the damage state that causes the release (1-4)")
     intensity_column: str = Field("intensity", description="column of intensities (vectors)")
     band: Annotated[int, Field(ge=1)] = Field(1, description="raster band (GeoTIFF)")
     synthetic: bool = Field(False, description="the footprint is illustrative, not observed")
@@ -99,6 +104,8 @@ class HazardInput(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> HazardInput:
+        if self.if_damaged is not None and self.trigger is None:
+            raise ValueError("if_damaged needs a trigger: the hazard whose damage releases it")
         files = (self.footprint is not None) + (self.event_set is not None)
         model = self.parameters is not None or (self.trigger is not None and files == 0)
         if files + model != 1:

@@ -102,9 +102,11 @@ def run_scenario(
 
     step("sampling damage")
     types = assets["asset_type"].to_numpy()
+    occurs = _occurrence(scenario, eventsets, types, fragility, settings.samples, seeds[1::3],
+                         region.asset_index())
     states, repair, onset = _combined_damage(
         eventsets, scenario.onset_hours(), types, fragility, catalogue, settings.samples,
-        seeds[1::3], seeds[2::3], [h.outage_hours for h in scenario.hazards],
+        seeds[1::3], seeds[2::3], [h.outage_hours for h in scenario.hazards], occurs,
     )
 
     step("cascading failures")
@@ -188,9 +190,13 @@ def run_scenario(
              "trigger": h.trigger or "", "onset_hours": start,
              "events": es.n_events, "synthetic": h.synthetic, "note": h.note,
              "people_exposed": es.metadata.get("people_exposed", {}),
+             "probability": float(happens.mean()),
+             "condition": ({"asset_id": h.if_damaged, "min_damage_state": h.min_damage_state}
+                           if h.if_damaged else {}),
              "assets_exposed": int((es.intensity.max(axis=0).toarray() > 0).sum())}
-            for hid, h, es, start in zip(scenario.hazard_ids(), scenario.hazards, eventsets,
-                                         scenario.onset_hours(), strict=True)
+            for hid, h, es, start, happens in zip(scenario.hazard_ids(), scenario.hazards,
+                                                  eventsets, scenario.onset_hours(), occurs,
+                                                  strict=True)
         ],
         "headline": {
             "direct_loss_eur_mean": float(loss_per_sample.mean()),
@@ -349,8 +355,50 @@ def _aligned_eventset(es: EventSet, assets: gpd.GeoDataFrame, path: Path) -> Eve
                     dict(es.metadata))
 
 
+def _hazard_damage(es: EventSet, types, fragility, n_samples: int, seed) -> np.ndarray:
+    """Damage states of one hazard, uint8 [samples, assets]; sample s uses event s mod N."""
+    rng = np.random.default_rng(seed)
+    ds = np.zeros((n_samples, len(types)), np.uint8)
+    for event in range(es.n_events):
+        rows = np.arange(event, n_samples, es.n_events)
+        if len(rows):
+            ds[rows] = sample_damage_states(es, event, types, fragility, len(rows), rng)
+    return ds
+
+
+def _occurrence(scenario: Scenario, eventsets, types, fragility, n_samples: int, damage_seeds,
+                asset_index: pd.Index) -> list[np.ndarray]:
+    """Per hazard, bool [samples]: does it happen? Always, unless it is conditional.
+
+    A hazard with ``if_damaged`` (natech, as in the JRC RAPID-N method: a
+    release happens where the earthquake damages the tank) happens in the
+    samples where its trigger damages that asset to ``min_damage_state`` or
+    worse, and only when its trigger itself happens.
+    """
+    ids = scenario.hazard_ids()
+    occurs: dict[str, np.ndarray] = {}
+    damage: dict[str, np.ndarray] = {}
+    for i, (hid, hazard) in enumerate(zip(ids, scenario.hazards, strict=True)):
+        happens = np.ones(n_samples, bool)
+        if hazard.trigger is not None:
+            happens &= occurs[hazard.trigger]
+        if hazard.if_damaged is not None:
+            position = asset_index.get_indexer([hazard.if_damaged])[0]
+            if position < 0:
+                raise CascadaInputError(
+                    f"if_damaged names asset {hazard.if_damaged!r}, which is not in the region",
+                    file=scenario.path, field=f"hazards.{i}.if_damaged")
+            parent = ids.index(hazard.trigger)
+            if hazard.trigger not in damage:
+                damage[hazard.trigger] = _hazard_damage(eventsets[parent], types, fragility,
+                                                        n_samples, damage_seeds[parent])
+            happens &= damage[hazard.trigger][:, position] >= hazard.min_damage_state
+        occurs[hid] = happens
+    return [occurs[hid] for hid in ids]
+
+
 def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
-                     damage_seeds, repair_seeds, outage_hours=None):
+                     damage_seeds, repair_seeds, outage_hours=None, occurs=None):
     """Damage of all hazards combined per sample and asset.
 
     Sample s of a hazard with N events uses event s mod N (e.g. one
@@ -358,23 +406,21 @@ def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
     over the hazards; out of service from the earliest onset of a damaging
     hazard to the latest end of its repairs (sequential damage is not added).
     outage_hours: per hazard, None (sampled repair times) or a fixed outage,
-    hours (closures, shutdowns).
+    hours (closures, shutdowns). occurs: per hazard, bool [samples], whether it
+    happens in each sample (conditional natech releases).
     Returns (states uint8 [S, M], repair end hours float32 [S, M], onset hours
     float32 [S, M]).
     """
     outage_hours = outage_hours or [None] * len(eventsets)
+    occurs = occurs or [np.ones(n_samples, bool)] * len(eventsets)
     n_assets = len(types)
     states = np.zeros((n_samples, n_assets), np.uint8)
     end = np.zeros((n_samples, n_assets), np.float32)
     start = np.full((n_samples, n_assets), np.inf, np.float32)
-    for es, onset, dseed, rseed, fixed in zip(eventsets, onsets, damage_seeds, repair_seeds,
-                                              outage_hours, strict=True):
-        rng = np.random.default_rng(dseed)
-        ds = np.zeros((n_samples, n_assets), np.uint8)
-        for event in range(es.n_events):
-            rows = np.arange(event, n_samples, es.n_events)
-            if len(rows):
-                ds[rows] = sample_damage_states(es, event, types, fragility, len(rows), rng)
+    for es, onset, dseed, rseed, fixed, happens in zip(
+            eventsets, onsets, damage_seeds, repair_seeds, outage_hours, occurs, strict=True):
+        ds = _hazard_damage(es, types, fragility, n_samples, dseed)
+        ds[~happens] = 0
         repair = sample_repair_hours(ds, types, catalogue, np.random.default_rng(rseed))
         if fixed is not None:
             repair = np.where(ds > 0, np.float32(fixed), np.float32(0))
