@@ -16,6 +16,7 @@ from cascada.customs.cli import customs_app
 from cascada.errors import CascadaInputError
 from cascada.foodchain.cli import food_app
 from cascada.protection.cli import protect_app
+from cascada.risk.cli import results_app, risk_command
 
 app = typer.Typer(
     help="cascada: all-hazards risk and resilience — assets, dependencies, people, cascades.",
@@ -30,6 +31,8 @@ app.add_typer(hazards_app, name="hazards")
 app.add_typer(protect_app, name="protect")
 app.add_typer(customs_app, name="customs")
 app.add_typer(food_app, name="food")
+app.command("risk")(risk_command)
+app.add_typer(results_app, name="results")
 
 
 class _Steps:
