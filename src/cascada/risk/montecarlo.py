@@ -31,6 +31,7 @@ from cascada.region.model import Region
 from cascada.risk.backends import Backend, SerialBackend
 from cascada.vulnerability import load_fragility
 from cascada.vulnerability.damage import MIN_REPAIR_HOURS, exceedance_probabilities
+from cascada.vulnerability.restoration import load_restoration
 
 SERVICES = ("power", "water", "telecom", "health", "finance", "food")
 WORD = 64
@@ -42,7 +43,9 @@ class RiskContext:
     """Everything a worker needs to run a block of events (picklable, no GeoPandas).
 
     curves: {hazard: (medians, betas)}, each float64 [assets, 4].
-    repair_mean_hours, repair_sd_hours, damage_ratio: float64 [assets, 5], per damage state.
+    restoration: {hazard: (mean, sd)}, float64 [assets, 5] each, restoration
+    hours per damage state (hazard-specific rows over the catalogue's defaults).
+    damage_ratio: float64 [assets, 5], per damage state.
     value_eur: float64 [assets]; line_length_m: float64 [assets] (0 for points).
     population_served: float64 [assets], people.
     """
@@ -50,8 +53,7 @@ class RiskContext:
     graph: CompiledGraph
     links: ServiceLinks
     curves: dict[str, tuple[np.ndarray, np.ndarray]]
-    repair_mean_hours: np.ndarray
-    repair_sd_hours: np.ndarray
+    restoration: dict[str, tuple[np.ndarray, np.ndarray]]
     damage_ratio: np.ndarray
     value_eur: np.ndarray
     line_length_m: np.ndarray
@@ -161,8 +163,7 @@ def build_context(region: Region, hazards: list[str], n_samples: int, hours: int
         graph=compile_graph(region.dependencies, region.asset_index()),
         links=links,
         curves=curves,
-        repair_mean_hours=catalogue.repair_hours(types).astype(np.float64),
-        repair_sd_hours=catalogue.repair_sd_hours(types).astype(np.float64),
+        restoration={hazard: load_restoration().hours(types, hazard) for hazard in hazards},
         damage_ratio=catalogue.damage_ratio(types).astype(np.float64),
         value_eur=assets["value_eur"].to_numpy(np.float64),
         line_length_m=length,
@@ -194,16 +195,19 @@ def _damage_states(ctx: RiskContext, hazard: str, intensity: np.ndarray,
     return states
 
 
-def _repair_hours(ctx: RiskContext, states: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+def _repair_hours(ctx: RiskContext, hazard: str, states: np.ndarray, uniform: np.ndarray
+                  ) -> np.ndarray:
     """float32 [samples, assets]: truncated-normal repair time, hours (as
-    :func:`cascada.vulnerability.sample_repair_hours`, on damaged entries only)."""
+    :func:`cascada.vulnerability.sample_repair_hours` with the hazard's
+    restoration times, on damaged entries only)."""
     out = np.zeros(states.shape, np.float32)
     s, a = np.nonzero(states)
     if len(s) == 0:
         return out
     ds = states[s, a].astype(np.intp)
-    mean = ctx.repair_mean_hours[a, ds]
-    sd = ctx.repair_sd_hours[a, ds]
+    mean_table, sd_table = ctx.restoration[hazard]
+    mean = mean_table[a, ds]
+    sd = sd_table[a, ds]
     with np.errstate(divide="ignore", invalid="ignore"):
         lower = special.ndtr((MIN_REPAIR_HOURS - mean) / sd)
         p = lower + uniform[s, a] * (1.0 - lower)
@@ -258,7 +262,7 @@ def run_block(ctx: RiskContext, annual_rate: np.ndarray, block: EventBlock) -> B
             share[lines] = np.clip(exposed[lines] / ctx.line_length_m[lines], 0.0, 1.0)
         # Draws in a fixed order and size per event: damage, then repair.
         states = _damage_states(ctx, hazard, intensity, rng.random((S, n_assets)))
-        repair = _repair_hours(ctx, states, rng.random((S, n_assets)))
+        repair = _repair_hours(ctx, hazard, states, rng.random((S, n_assets)))
         if not states.any():
             continue
         onset = np.float32(block.onset_hours[e])

@@ -421,7 +421,8 @@ def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
             eventsets, onsets, damage_seeds, repair_seeds, outage_hours, occurs, strict=True):
         ds = _hazard_damage(es, types, fragility, n_samples, dseed)
         ds[~happens] = 0
-        repair = sample_repair_hours(ds, types, catalogue, np.random.default_rng(rseed))
+        repair = sample_repair_hours(ds, types, catalogue, np.random.default_rng(rseed),
+                                     hazard=str(es.events["hazard"].iloc[0]))
         if fixed is not None:
             repair = np.where(ds > 0, np.float32(fixed), np.float32(0))
         hit = ds > 0
