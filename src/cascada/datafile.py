@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -61,3 +62,20 @@ def sha256_file(path: str | Path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def data_path(*parts: str) -> Path:
+    """A file of the project's data folder (``data/`` in the repository).
+
+    ``CASCADA_DATA_DIR`` names another data folder (for an installed package,
+    or data kept elsewhere); otherwise the repository's ``data/`` beside
+    ``src/``, else ``./data``. The path is returned even if it does not exist;
+    readers raise a clear error naming it.
+    """
+    root = os.environ.get("CASCADA_DATA_DIR")
+    if root:
+        return Path(root, *parts)
+    repository = Path(__file__).resolve().parents[2] / "data"
+    if repository.is_dir():
+        return repository.joinpath(*parts)
+    return Path("data", *parts)

@@ -118,3 +118,24 @@ def test_raster_footprint_polygons(tmp_path, tiny_region):
     assert polygons["intensity"].tolist() == [0.75]  # 0.6 m rounded up to the 0.25 m class
     area = polygons.to_crs(32633).area.sum()
     assert area == pytest.approx(200 * 200, rel=1e-6)  # 10 × 10 cells of 20 m
+
+
+def test_in_memory_grid_samples_like_the_file(tmp_path, tiny_region):
+    from cascada.hazards.footprint import sample_array
+
+    path = tmp_path / "depth.tif"
+    _write_raster(path, tiny_region, "EPSG:32633", value=0.8)
+    with rasterio.open(path) as src:
+        data, transform, crs = src.read(1), src.transform, src.crs
+    from_file = sample_raster(tiny_region.assets, path)
+    in_memory = sample_array(tiny_region.assets, data, transform, crs)
+    for a, b in zip(from_file, in_memory, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_data_path_honours_the_environment(monkeypatch, tmp_path):
+    from cascada.datafile import data_path
+
+    assert data_path("malta", "malta-dtm-40m.tif").exists()  # the repository's data/
+    monkeypatch.setenv("CASCADA_DATA_DIR", str(tmp_path))
+    assert data_path("malta", "x.tif") == tmp_path / "malta" / "x.tif"

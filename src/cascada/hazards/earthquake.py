@@ -58,6 +58,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from scipy import linalg, optimize, sparse
 
+from cascada.datafile import data_path
 from cascada.errors import CascadaInputError, require
 from cascada.hazards.eventset import EventSet
 from cascada.hazards.registry import HazardModel, HazardParameters, register
@@ -65,7 +66,7 @@ from cascada.hazards.registry import HazardModel, HazardParameters, register
 DATA_DIR = Path(__file__).parent / "data"
 SCENARIOS_TOML = DATA_DIR / "earthquake_scenarios.toml"
 COMPLETENESS_TOML = DATA_DIR / "cpti15_completeness.toml"
-CPTI15_CSV = Path(__file__).resolve().parents[3] / "data" / "italy-earthquakes" / "CPTI15_v4.0.csv"
+CPTI15_CSV = data_path("italy-earthquakes", "CPTI15_v4.0.csv")
 
 MIN_PGA_G = 0.001  # below this, stored as 0 (not exposed)
 GRID_SPACING_KM = 1.0  # residual-field grid

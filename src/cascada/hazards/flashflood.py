@@ -38,7 +38,6 @@ rainfall over the whole island; constant slope and width law; the 40 m DTM
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -52,15 +51,15 @@ import shapely
 from pydantic import Field
 from scipy import sparse
 
+from cascada.datafile import data_path
 from cascada.errors import CascadaInputError, require
 from cascada.hazards.eventset import EventSet
-from cascada.hazards.footprint import sample_raster
+from cascada.hazards.footprint import sample_array
 from cascada.hazards.registry import HazardModel, HazardParameters, register
 from cascada.region.osm import open_osm
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_DEM = REPO_ROOT / "data" / "malta" / "malta-dtm-40m.tif"
-DEFAULT_PBF = REPO_ROOT / "data" / "malta" / "malta-2018-08.osm.pbf"
+DEFAULT_DEM = data_path("malta", "malta-dtm-40m.tif")
+DEFAULT_PBF = data_path("malta", "malta-2018-08.osm.pbf")
 WATERWAY_VALUES = ["stream", "river", "canal", "drain", "ditch", "wadi"]
 WIDTH_COEFFICIENT = 1.7  # W = 1.7 · Q^0.5 (m), calibrated: see the module docstring
 _NODATA = -9999.0
@@ -213,15 +212,8 @@ class FlashFlood(HazardModel):
         """One event: depth_m at every asset (deterministic; rng unused)."""
         p = parameters
         assert isinstance(p, FlashFloodParameters)
-        rasterio = require("rasterio", "raster")
         depth, t = depth_raster(p)
-        with tempfile.TemporaryDirectory(prefix="cascada-flashflood-") as folder:
-            path = Path(folder) / "depth.tif"
-            with rasterio.open(path, "w", driver="GTiff", height=depth.shape[0],
-                               width=depth.shape[1], count=1, dtype="float32", crs=t.crs,
-                               transform=t.transform) as dst:
-                dst.write(depth, 1)
-            intensity, exposed = sample_raster(assets, path)
+        intensity, exposed = sample_array(assets, depth, t.transform, t.crs)
         outside = ~_inside_bounds(assets, t)
         n_proxy = 0
         if outside.any():

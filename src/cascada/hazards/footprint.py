@@ -124,6 +124,21 @@ def sample_raster(assets: gpd.GeoDataFrame, path: str | Path, band: int = 1
         data = src.read(band, masked=True).astype("float64").filled(np.nan)
         transform = src.transform
         raster_crs = pyproj.CRS.from_user_input(src.crs.to_wkt())
+    return sample_array(assets, data, transform, raster_crs)
+
+
+def sample_array(assets: gpd.GeoDataFrame, data: np.ndarray, transform, crs
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Intensity and exposed length at each asset from an in-memory grid.
+
+    data: rows × columns, in the hazard's unit (NaN or <= 0 = no hazard);
+    transform: the grid's affine transform (rasterio/affine); crs: its CRS
+    (anything pyproj accepts). Same rules as :func:`sample_raster`, which
+    reads a file and calls this.
+    """
+    rasterio = require("rasterio", "raster")
+    raster_crs = pyproj.CRS.from_user_input(crs)
+    data = np.asarray(data, dtype="float64")
     metric_crs = assets.estimate_utm_crs()
     metric = assets.geometry.to_crs(metric_crs).reset_index(drop=True)
     n = len(metric)

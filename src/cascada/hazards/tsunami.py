@@ -52,6 +52,7 @@ import shapely
 from pydantic import Field
 from scipy import sparse
 
+from cascada.datafile import data_path
 from cascada.errors import CascadaInputError, require
 from cascada.hazards.earthquake import EarthquakeParameters
 from cascada.hazards.eventset import EventSet
@@ -61,7 +62,7 @@ from cascada.hazards.registry import HazardModel, HazardParameters, hazard_model
 DATA_DIR = Path(__file__).parent / "data"
 LAND_GEOJSON = DATA_DIR / "ne-110m-land-central-mediterranean.geojson"
 ISLANDS_GEOJSON = DATA_DIR / "maltese-islands-osm.geojson"
-MALTA_DTM = Path(__file__).resolve().parents[3] / "data" / "malta" / "malta-dtm-40m.tif"
+MALTA_DTM = data_path("malta", "malta-dtm-40m.tif")
 GRAVITY_M_S2 = 9.81
 SAMPLE_STEP_M = 40.0  # sampling step along lines (the terrain model's cell size)
 _METRIC_CRS = "EPSG:32633"  # UTM 33N: the Maltese islands

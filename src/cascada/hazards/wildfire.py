@@ -47,7 +47,6 @@ and constant, the FWI does not change during the run.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -61,15 +60,15 @@ import pyproj
 from pydantic import Field, field_validator, model_validator
 from scipy import ndimage, sparse
 
+from cascada.datafile import data_path
 from cascada.errors import CascadaInputError, require
 from cascada.hazards.drought import MALTA_LATITUDE, malta_climate
 from cascada.hazards.eventset import EventSet
-from cascada.hazards.footprint import sample_raster
+from cascada.hazards.footprint import sample_array
 from cascada.hazards.registry import HazardModel, HazardParameters, register
 from cascada.region.osm import open_osm
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_DEM = REPO_ROOT / "data" / "malta" / "malta-dtm-40m.tif"
+DEFAULT_DEM = data_path("malta", "malta-dtm-40m.tif")
 GRID_CRS = "EPSG:32633"
 P_H = 0.58
 C1, C2 = 0.045, 0.131
@@ -393,17 +392,11 @@ class Wildfire(HazardModel):
         """One event: burn probability (0..1) at every asset."""
         p = parameters
         assert isinstance(p, WildfireParameters)
-        rasterio = require("rasterio", "raster")
+        require("rasterio", "raster")
         probability, grid, metadata = self.burn_probability_grid(p, rng)
         exposure = np.where(grid.code > 0, probability,
                             ndimage.maximum_filter(probability, size=3, mode="constant"))
-        with tempfile.TemporaryDirectory(prefix="cascada-wildfire-") as folder:
-            path = Path(folder) / "burn.tif"
-            with rasterio.open(path, "w", driver="GTiff", height=exposure.shape[0],
-                               width=exposure.shape[1], count=1, dtype="float32",
-                               crs=grid.crs, transform=grid.transform) as dst:
-                dst.write(exposure.astype("float32"), 1)
-            intensity, exposed = sample_raster(assets, path)
+        intensity, exposed = sample_array(assets, exposure, grid.transform, grid.crs)
         events = pd.DataFrame({"event_id": ["wildfire"], "hazard": ["wildfire"]})
         metadata.update(method="Alexandridis et al. (2008) CA, Monte Carlo; FWI by xclim",
                         fuels="OSM land cover, © OpenStreetMap contributors, ODbL 1.0")
