@@ -602,8 +602,12 @@ def write_report(run_dir: Path, output: Path | None = None) -> Path:
     """
     run_dir = Path(run_dir)
     output = Path(output) if output is not None else run_dir / "report.html"
-    run = read_run_folder(run_dir)
-    page = render_report(run)
+    return write_page(render_report(read_run_folder(run_dir)), output)
+
+
+def write_page(page: str, output: Path) -> Path:
+    """Write an HTML page atomically (a temporary name beside it, then renamed)."""
+    output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     # A unique name beside the target (same file system, so the rename is atomic);
     # opened with "x" so the file gets the usual permissions, not tempfile's 0600.

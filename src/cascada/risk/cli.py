@@ -111,9 +111,11 @@ def risk_command(
     seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="run folder (default runs/<name>-<time>)")] = None,
+    report: Annotated[bool, typer.Option(help="write report.html")] = True,
 ) -> None:
     """Probabilistic risk: event sets × Monte Carlo → EAI, EP curves; writes a run folder."""
     from cascada.region.io import read_region
+    from cascada.report.risk import write_risk_report
     from cascada.risk.backends import close_backend, make_backend
     from cascada.risk.eventsets import build_eventset, read_risk_scenario
     from cascada.risk.metrics import risk_tables
@@ -152,7 +154,7 @@ def risk_command(
     result.events["source"] = eventset.events["source"].to_numpy()
     tables = risk_tables(result, region.assets, settings.bootstrap)
     summary = risk_summary(sc, region, eventset, result, tables, type(chosen).__name__)
-    write_tables(tables, summary, destination)
+    write_tables(tables, summary, destination, report=write_risk_report if report else None)
     try:
         register_run(destination)
     except ImportError:  # no duckdb: the run folder is complete without the index
@@ -160,6 +162,9 @@ def risk_command(
     console.print(_results_table(tables))
     console.print(f"run folder: {destination}  ({time.perf_counter() - start:.1f} s)",
                   highlight=False)
+    if report:
+        console.print(f"report: {(Path(destination) / 'report.html').resolve()}",
+                      highlight=False, soft_wrap=True)
 
 
 @results_app.command("query")

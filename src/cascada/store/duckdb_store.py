@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -91,13 +92,20 @@ def query(run_dir: str | Path, sql: str) -> pd.DataFrame:
 
 
 def write_tables(tables: dict[str, pd.DataFrame], summary: dict, destination: str | Path,
-                 *, overwrite: bool = False) -> Path:
-    """Write tables (Parquet; GeoDataFrames as GeoParquet) and summary.json atomically."""
+                 *, overwrite: bool = False, report: Callable[[Path], object] | None = None
+                 ) -> Path:
+    """Write tables (Parquet; GeoDataFrames as GeoParquet) and summary.json atomically.
+
+    report: called with the (temporary) folder to write report.html into it
+    before the folder is renamed into place.
+    """
     destination = Path(destination)
     with atomic_folder(destination, overwrite=overwrite) as tmp:
         for name, table in tables.items():
             table.to_parquet(tmp / f"{name}.parquet", index=False)
         write_json(tmp / "summary.json", summary)
+        if report is not None:
+            report(tmp)
     return destination
 
 
