@@ -41,7 +41,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -58,6 +58,9 @@ from cascada.hazards.eventset import HAZARD_UNITS
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class HazardInput(_Strict):
@@ -174,38 +177,49 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return [k for k in model.model_fields if k != "path"]
 
 
-def _did_you_mean(loc: tuple, models: dict[str, type[BaseModel]]) -> str | None:
+def _did_you_mean(loc: tuple, models: dict[str, type[BaseModel]], top: type[BaseModel]
+                  ) -> str | None:
     key = str(loc[-1])
     parent = loc[0] if len(loc) > 1 else None
-    model = models.get(str(parent), Scenario)
+    model = models.get(str(parent), top)
     close = difflib.get_close_matches(key, _known_keys(model), n=1)
     allowed = ", ".join(_known_keys(model))
     return (f"did you mean '{close[0]}'? " if close else "") + f"allowed keys: {allowed}"
 
 
-def read_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file; errors name the file and the key."""
+def read_toml_model(path: str | Path, model: type[M], tables: dict[str, type[BaseModel]],
+                    what: str) -> M:
+    """Read a TOML file into a strict pydantic model; errors name the file and the key.
+
+    tables: the models of the file's tables, by key, for "did you mean"
+    hints on unknown keys; what: how to call the file in errors.
+    """
     path = Path(path)
     if not path.exists():
-        raise CascadaInputError("scenario file not found", file=path)
+        raise CascadaInputError(f"{what} file not found", file=path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CascadaInputError(f"not valid TOML: {exc}", file=path) from exc
     try:
-        scenario = Scenario.model_validate({**raw, "path": path})
+        return model.model_validate({**raw, "path": path})
     except ValidationError as exc:
         # A typo'd key also makes the real key "missing": report the typo first.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         err = errors[0]
         loc = tuple(err["loc"])
         field = ".".join(str(p) for p in loc)
-        models = {"scenario": ScenarioSettings, "hazards": HazardInput}
         if err["type"] == "extra_forbidden":
             raise CascadaInputError(
                 "unknown key", file=path, field=field,
-                hint=_did_you_mean(tuple(p for p in loc if not isinstance(p, int)), models),
+                hint=_did_you_mean(tuple(p for p in loc if not isinstance(p, int)), tables,
+                                   model),
             ) from exc
         message = err["msg"].removeprefix("Value error, ")
         raise CascadaInputError(message, file=path, field=field or None) from exc
-    return scenario
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file; errors name the file and the key."""
+    return read_toml_model(path, Scenario,
+                           {"scenario": ScenarioSettings, "hazards": HazardInput}, "scenario")

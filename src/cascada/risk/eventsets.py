@@ -47,20 +47,19 @@ event-set entry (added after stacking: EventSet keeps only its own columns).
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import sparse
 
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS, EventSet, read_eventset
 from cascada.hazards.registry import hazard_model
 from cascada.region.model import Region
-from cascada.risk.config import _did_you_mean
+from cascada.risk.config import ScenarioSettings, read_toml_model
 
 
 class _Strict(BaseModel):
@@ -106,17 +105,9 @@ class EventSetInput(_Strict):
         return self
 
 
-class RiskSettings(_Strict):
-    """The ``[risk]`` table."""
+class RiskSettings(ScenarioSettings):
+    """The ``[risk]`` table: a scenario's settings (samples are per event) plus these."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
-    description: str = ""
-    region: Path = Field(description="region file (.gpkg) or folder of GeoParquet")
-    seed: Annotated[int, Field(ge=0)] = Field(12345, description="random seed")
-    samples: Annotated[int, Field(ge=1, le=100_000)] = Field(
-        64, description="Monte-Carlo damage samples per event")
-    hours: Annotated[int, Field(ge=1, le=24 * 366)] = Field(
-        168, description="cascade horizon, hours")
     events_per_block: Annotated[int, Field(ge=1, le=100_000)] = Field(
         16, description="events per seeded work block")
     bootstrap: Annotated[int, Field(ge=0, le=10_000)] = Field(
@@ -142,26 +133,9 @@ class RiskScenario(_Strict):
 
 def read_risk_scenario(path: str | Path) -> RiskScenario:
     """Read and validate a risk TOML file; errors name the file and the key."""
-    path = Path(path)
-    if not path.exists():
-        raise CascadaInputError("risk scenario file not found", file=path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CascadaInputError(f"not valid TOML: {exc}", file=path) from exc
-    try:
-        return RiskScenario.model_validate({**raw, "path": path})
-    except ValidationError as exc:
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        err = errors[0]
-        loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc)
-        if err["type"] == "extra_forbidden":
-            models = {"risk": RiskSettings, "event_sets": EventSetInput}
-            hint = _did_you_mean(tuple(p for p in loc if not isinstance(p, int)), models)
-            raise CascadaInputError("unknown key", file=path, field=field, hint=hint) from exc
-        message = err["msg"].removeprefix("Value error, ")
-        raise CascadaInputError(message, file=path, field=field or None) from exc
+    return read_toml_model(path, RiskScenario,
+                           {"risk": RiskSettings, "event_sets": EventSetInput},
+                           "risk scenario")
 
 
 def return_period_rates(return_periods_years: list[float]) -> np.ndarray:
