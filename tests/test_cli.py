@@ -145,3 +145,12 @@ def test_hazard_command_with_a_test_double(tmp_path, tiny_region, monkeypatch):
     unknown = runner.invoke(app, ["hazard", "attack", "--region", str(region), "-o", str(out),
                                   "--colour", "red"])
     assert unknown.exit_code == 2 and "unknown parameter --colour" in unknown.output
+
+
+def test_hazards_show_lists_parameters():
+    result = runner.invoke(app, ["hazards", "show", "chemical"])
+    assert result.exit_code == 0, result.output
+    assert "release_rate_kg_s" in result.output and "example: cascada hazard chemical" in (
+        " ".join(result.output.split()))
+    unknown = runner.invoke(app, ["hazards", "show", "meteor"])
+    assert unknown.exit_code == 2 and "no hazard model 'meteor'" in unknown.output

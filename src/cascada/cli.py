@@ -165,6 +165,31 @@ def hazards_list() -> None:
     console.print(table)
 
 
+@hazards_app.command("show")
+@clear_errors
+def hazards_show(
+    name: Annotated[str, typer.Argument(help="hazard family (cascada hazards list)")],
+) -> None:
+    """Show a hazard model's parameters: type, default and what each means."""
+    import cascada.hazards  # noqa: F401  (registers the hazard models)
+    from cascada.hazards.registry import hazard_model
+
+    model = hazard_model(name)
+    table = Table(title=f"{name} ({model.unit}): {model.description}")
+    for col in ("parameter", "type", "default", "meaning"):
+        table.add_column(col)
+    for field_name, info in model.Parameters.model_fields.items():
+        default = "required" if info.is_required() else repr(info.default)
+        kind = getattr(info.annotation, "__name__", str(info.annotation))
+        table.add_row(field_name, kind.replace("typing.", ""), default, info.description or "")
+    console.print(table)
+    example = getattr(model, "example", None)
+    if example:
+        args = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in example.items())
+        console.print(f"example: cascada hazard {name} --region malta {args} -o {name}.parquet",
+                      highlight=False, soft_wrap=True)
+
+
 def _resolve_region(region: Path) -> Path:
     """A region path, or a name under regions/ (``--region malta`` → regions/malta.gpkg)."""
     if region.exists():
