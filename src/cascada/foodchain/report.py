@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cascada.errors import require
 from cascada.foodchain.fcl_io import atomic_write_text
 from cascada.foodchain.model import FoodNetwork
 from cascada.foodchain.trace import TraceResult
+from cascada.report.figures import new_figure, to_png
 
 MAX_DIAGRAM_STATIONS = 250
 TRACED = "#c0392b"
@@ -55,10 +54,6 @@ def diagram_png(network: FoodNetwork, trace: TraceResult | None = None, *,
     Large networks are cut to the traced stations and their direct trading
     partners (at most MAX_DIAGRAM_STATIONS stations).
     """
-    require("matplotlib", "report")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     n_s = network.n_stations
     station_mask = np.zeros(n_s, dtype=bool) if trace is None else trace.station_mask.copy()
     delivery_mask = (np.zeros(network.n_deliveries, dtype=bool) if trace is None
@@ -93,8 +88,7 @@ def diagram_png(network: FoodNetwork, trace: TraceResult | None = None, *,
         members = np.flatnonzero(show & (depth == level))
         y[members] = np.linspace(0.0, 1.0, len(members) + 2)[1:-1]
     n_levels = int(depth[show].max()) + 1 if show.any() else 1
-    figure = Figure(figsize=(max(6.0, 2.2 * n_levels), 6.5), dpi=110)
-    FigureCanvasAgg(figure)
+    figure = new_figure(max(6.0, 2.2 * n_levels), 6.5)
     ax = figure.add_subplot(1, 1, 1)
     edges = pd.DataFrame({"s": sup, "r": rec, "traced": delivery_mask})
     edges = edges[show[edges["s"]] & show[edges["r"]]]
@@ -123,9 +117,7 @@ def diagram_png(network: FoodNetwork, trace: TraceResult | None = None, *,
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.set_title(title or "Delivery network", fontsize=10)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    return buffer.getvalue()
+    return to_png(figure)
 
 
 def _table(frame: pd.DataFrame | None, caption: str, max_rows: int = 200) -> str:

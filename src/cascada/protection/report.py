@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 import tempfile
 from collections import deque
@@ -19,29 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cascada.errors import require
 from cascada.protection.paths import SiteEvaluation, evaluate_site
 from cascada.protection.site import Site
 from cascada.protection.upgrades import Portfolio
+from cascada.report.figures import new_figure, to_png
 
 __all__ = ["asd_png", "render_report", "timeline_png", "write_report"]
 
-_DPI = 110
 _WORST = "#c0392b"
 _NORMAL = "#5d6d7e"
-
-
-def _figure(width_in: float, height_in: float) -> Any:
-    figure_module = require("matplotlib.figure", "report")
-    return figure_module.Figure(figsize=(width_in, height_in), dpi=_DPI, layout="constrained")
-
-
-def _png(figure: Any) -> bytes:
-    backend = require("matplotlib.backends.backend_agg", "report")
-    backend.FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def _area_depth(site: Site) -> dict[str, int]:
@@ -74,7 +59,7 @@ def asd_png(site: Site, worst_path: tuple[str, ...] = (), tactic: str = "stealth
         key = (rows[depth[element.from_area]], rows[depth[element.to_area]])
         boundary.setdefault(key, []).append(element.id)
     width = max(6.0, 1.9 * max((len(v) for v in boundary.values()), default=1) + 2)
-    figure = _figure(width, 1.3 * n_rows + 0.6)
+    figure = new_figure(width, 1.3 * n_rows + 0.6)
     ax = figure.add_subplot()
     ax.set_xlim(0, 10)
     ax.set_ylim(-n_rows, 0.3)
@@ -102,13 +87,13 @@ def asd_png(site: Site, worst_path: tuple[str, ...] = (), tactic: str = "stealth
                 ax.annotate("", xy=(x, y - 0.28), xytext=(x, y + 0.28),
                             arrowprops={"arrowstyle": "->", "color": _WORST, "lw": 1.5})
     ax.set_title(f"Adversary sequence diagram — worst path ({tactic}) in red", fontsize=9)
-    return _png(figure)
+    return to_png(figure)
 
 
 def timeline_png(timeline: pd.DataFrame, response_mean_s: float, response_sd_s: float,
                  title: str = "") -> bytes:
     """Cumulative adversary delay (steps as bars) against the response time (± 1 sd)."""
-    figure = _figure(7.0, 0.45 * len(timeline) + 1.6)
+    figure = new_figure(7.0, 0.45 * len(timeline) + 1.6)
     ax = figure.add_subplot()
     y = np.arange(len(timeline))[::-1]
     colours = np.where(timeline["p_detection"] > 0, "#2e86c1", "#aab7b8")
@@ -131,7 +116,7 @@ def timeline_png(timeline: pd.DataFrame, response_mean_s: float, response_sd_s: 
     ax.legend(fontsize=7, loc="lower right")
     ax.set_xlim(min(0.0, end - response_mean_s - response_sd_s), end * 1.05 + 1)
     ax.set_title(title or "Timeline of the worst path", fontsize=9)
-    return _png(figure)
+    return to_png(figure)
 
 
 # ------------------------------------------------------------------------ HTML

@@ -79,12 +79,12 @@ def unit_label(unit: str | None) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
-def _new_figure(width_in: float, height_in: float) -> Figure:
+def new_figure(width_in: float, height_in: float) -> Figure:
     figure_module = require("matplotlib.figure", "report")
     return figure_module.Figure(figsize=(width_in, height_in), dpi=_DPI, layout="constrained")
 
 
-def _to_png(figure: Figure) -> bytes:
+def to_png(figure: Figure) -> bytes:
     """Render ``figure`` with the Agg canvas; no timestamps in the PNG metadata."""
     backend_agg = require("matplotlib.backends.backend_agg", "report")
     backend_agg.FigureCanvasAgg(figure)
@@ -239,7 +239,7 @@ def map_png(
     width = 9.0
     axes_width = width - (1.7 if footprint is not None and len(footprint) else 0.9)
     height = float(np.clip(axes_width * data_ratio + 1.5, 4.5, 12.0))
-    figure = _new_figure(width, height)
+    figure = new_figure(width, height)
     ax = figure.add_subplot()
 
     # People: light grey dots sized by population.
@@ -329,7 +329,7 @@ def map_png(
     _credit(ax)
     if title:
         ax.set_title(title, fontsize=10)
-    return _to_png(figure)
+    return to_png(figure)
 
 
 # --------------------------------------------------------------------------- charts
@@ -343,7 +343,7 @@ def service_timeseries_png(timeseries: pd.DataFrame) -> bytes:
     a share of the population the service reaches.
     """
     ticker = require("matplotlib.ticker", "report")
-    figure = _new_figure(9.0, 6.2)
+    figure = new_figure(9.0, 6.2)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     services = list(dict.fromkeys(timeseries["service"].astype(str)))
     for index, service in enumerate(services):
@@ -381,7 +381,7 @@ def service_timeseries_png(timeseries: pd.DataFrame) -> bytes:
         ax.grid(True, color="#e5e5e5", linewidth=0.6)
         ax.tick_params(labelsize=8)
         ax.spines[["top", "right"]].set_visible(False)
-    return _to_png(figure)
+    return to_png(figure)
 
 
 #: Above this many people points the small multiples aggregate to a grid (speed).
@@ -436,7 +436,7 @@ def service_hours_png(
     aspect = 1.0 / max(math.cos(math.radians((min_y + max_y) / 2)), 0.05)
     panel_ratio = (max_y - min_y) * aspect / max(max_x - min_x, 1e-9)
     panel_width = 8.0 / columns
-    figure = _new_figure(9.0, float(np.clip(rows * (panel_width * panel_ratio + 0.3) + 0.2,
+    figure = new_figure(9.0, float(np.clip(rows * (panel_width * panel_ratio + 0.3) + 0.2,
                                             2.5, 12.0)))
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
 
@@ -475,4 +475,4 @@ def service_hours_png(
     bar = figure.colorbar(mappable, ax=list(axes[: len(services)]), shrink=0.8, pad=0.01)
     bar.set_label("Mean hours without service (grey: none)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    return _to_png(figure)
+    return to_png(figure)

@@ -47,7 +47,7 @@ def _format(value: float, unit: str) -> str:
 
 def _ep_png(ep: pd.DataFrame, unit: str, impacts: list[str]) -> bytes:
     """Impact against return period (log axis), one line per impact, all hazards."""
-    figure = figures._new_figure(9.0, 4.2)
+    figure = figures.new_figure(9.0, 4.2)
     ax = figure.subplots()
     for i, impact in enumerate(impacts):
         rows = ep[(ep["impact"] == impact) & (ep["hazard"] == "all")]
@@ -63,11 +63,11 @@ def _ep_png(ep: pd.DataFrame, unit: str, impacts: list[str]) -> bytes:
     ax.grid(True, which="both", alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, frameon=False)
-    return figures._to_png(figure)
+    return figures.to_png(figure)
 
 
 def _convergence_png(convergence: pd.DataFrame, impact: str) -> bytes:
-    figure = figures._new_figure(9.0, 3.0)
+    figure = figures.new_figure(9.0, 3.0)
     ax = figure.subplots()
     rows = convergence[convergence["impact"] == impact]
     for kind, part in rows.groupby("kind"):
@@ -77,12 +77,12 @@ def _convergence_png(convergence: pd.DataFrame, impact: str) -> bytes:
     ax.set_ylabel(f"EAI of {impact}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
-    return figures._to_png(figure)
+    return figures.to_png(figure)
 
 
 def _asset_map_png(assets: gpd.GeoDataFrame) -> bytes:
     """Assets coloured and sized by expected annual loss (EUR/yr); no map tiles."""
-    figure = figures._new_figure(9.0, 8.0)
+    figure = figures.new_figure(9.0, 8.0)
     ax = figure.subplots()
     extent = figures.map_extent(assets, None)
     loss = assets["expected_annual_loss_eur"].to_numpy(float)
@@ -97,7 +97,7 @@ def _asset_map_png(assets: gpd.GeoDataFrame) -> bytes:
         bar.set_label("expected annual loss, log10 EUR/yr")
     figures._style_map_axes(ax, extent, labels=True)
     figures._credit(ax)
-    return figures._to_png(figure)
+    return figures.to_png(figure)
 
 
 def render_risk_report(run_dir: Path) -> str:
