@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -79,3 +82,29 @@ def data_path(*parts: str) -> Path:
     if repository.is_dir():
         return repository.joinpath(*parts)
     return Path("data", *parts)
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; it becomes ``path`` when the block succeeds.
+
+    The temporary name is unique and on the same file system, so the final
+    rename is atomic: a reader never sees half a file, and a failure leaves
+    nothing behind. The parent folder is created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keep the extension last: writers such as GDAL choose or check the format by it.
+    tmp = path.parent / f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp{path.suffix}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically (see :func:`atomic_file`)."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(path)

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from cascada.cli_support import clear_errors, console
+from cascada.datafile import atomic_file
 from cascada.errors import CascadaInputError
 
 customs_app = typer.Typer(help="Customs risk targeting: rank declarations for inspection.",
@@ -129,9 +130,8 @@ def score(
     rows = selected.attrs["positions"]
     selected["reasons"] = explain(trained, x.iloc[rows], top=top_reasons).to_numpy()
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    selected.to_csv(tmp, index=False)
-    tmp.replace(output)
+    with atomic_file(output) as tmp:
+        selected.to_csv(tmp, index=False)
     if all_rows:
         predictions.to_csv(output.with_suffix(".all.csv"), index=False)
     counts = selected["selected_by"].value_counts()

@@ -18,14 +18,13 @@ the declared lots; deliveries must then name declared lots).
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cascada.datafile import atomic_write_text
 from cascada.errors import CascadaInputError
 from cascada.foodchain.model import (
     DELIVERY_COLUMNS,
@@ -330,19 +329,6 @@ def network_to_fcl(network: FoodNetwork) -> dict:
     if meta.get("fcl_samples") is not None:
         document["samples"] = meta["fcl_samples"]
     return document
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file under a temporary name and rename it (no partial file on failure)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_fcl_json(network: FoodNetwork, path: str | Path) -> Path:

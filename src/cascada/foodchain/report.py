@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cascada.foodchain.fcl_io import atomic_write_text
+from cascada.datafile import atomic_write_text
 from cascada.foodchain.model import FoodNetwork
 from cascada.foodchain.trace import TraceResult
 from cascada.report.figures import new_figure, to_png

@@ -8,7 +8,6 @@ code: they read only these arrays.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy import sparse
 
+from cascada.datafile import atomic_file
 from cascada.errors import CascadaInputError
 
 # Physical unit of the intensity of each hazard family (the fragility catalogue's unit).
@@ -145,13 +145,8 @@ def write_eventset(eventset: EventSet, path: str | Path) -> Path:
         "metadata": eventset.metadata,
     }
     table = table.replace_schema_metadata({_META_KEY: json.dumps(meta, default=str).encode()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_file(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

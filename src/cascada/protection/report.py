@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import tempfile
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cascada.datafile import atomic_write_text
 from cascada.protection.paths import SiteEvaluation, evaluate_site
 from cascada.protection.site import Site
 from cascada.protection.upgrades import Portfolio
@@ -223,16 +222,4 @@ def render_report(site: Site, evaluation: SiteEvaluation | None = None, *,
 
 def write_report(site: Site, output: str | Path, **kwargs: Any) -> Path:
     """Write :func:`render_report` to ``output`` atomically (temp file + rename)."""
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    text = render_report(site, **kwargs)
-    handle, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return output
+    return atomic_write_text(output, render_report(site, **kwargs))

@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from cascada.datafile import atomic_file
 from cascada.errors import CascadaInputError
 from cascada.region.model import Region
 
@@ -31,15 +32,8 @@ def write_region(region: Region, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".gpkg":
-        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", prefix=f".{path.stem}-", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        tmp.unlink()
-        try:
+        with atomic_file(path) as tmp:
             _write_gpkg(region, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
         return path
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:

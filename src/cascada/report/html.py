@@ -14,8 +14,6 @@ import base64
 import html
 import json
 import math
-import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from cascada.datafile import atomic_write_text
 from cascada.errors import CascadaInputError
 from cascada.report import figures
 
@@ -607,17 +606,5 @@ def write_report(run_dir: Path, output: Path | None = None) -> Path:
 
 def write_page(page: str, output: Path) -> Path:
     """Write an HTML page atomically (a temporary name beside it, then renamed)."""
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # A unique name beside the target (same file system, so the rename is atomic);
-    # opened with "x" so the file gets the usual permissions, not tempfile's 0600.
-    temporary = output.parent / f".{output.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(temporary, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(page)
-        os.replace(temporary, output)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return output
+    return atomic_write_text(output, page)
 
