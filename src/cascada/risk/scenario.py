@@ -102,11 +102,12 @@ def run_scenario(
 
     step("sampling damage")
     types = assets["asset_type"].to_numpy()
-    occurs = _occurrence(scenario, eventsets, types, fragility, settings.samples, seeds[1::3],
-                         region.asset_index())
+    damage = [_hazard_damage(es, types, fragility, settings.samples, seed)
+              for es, seed in zip(eventsets, seeds[1::3], strict=True)]
+    occurs = _occurrence(scenario, damage, region.asset_index())
     states, repair, onset = _combined_damage(
-        eventsets, scenario.onset_hours(), types, fragility, catalogue, settings.samples,
-        seeds[1::3], seeds[2::3], [h.outage_hours for h in scenario.hazards], occurs,
+        eventsets, damage, scenario.onset_hours(), types, catalogue, seeds[2::3],
+        [h.outage_hours for h in scenario.hazards], occurs,
     )
 
     step("cascading failures")
@@ -366,20 +367,20 @@ def _hazard_damage(es: EventSet, types, fragility, n_samples: int, seed) -> np.n
     return ds
 
 
-def _occurrence(scenario: Scenario, eventsets, types, fragility, n_samples: int, damage_seeds,
-                asset_index: pd.Index) -> list[np.ndarray]:
+def _occurrence(scenario: Scenario, damage: list[np.ndarray], asset_index: pd.Index
+                ) -> list[np.ndarray]:
     """Per hazard, bool [samples]: does it happen? Always, unless it is conditional.
 
     A hazard with ``if_damaged`` (natech, as in the JRC RAPID-N method: a
     release happens where the earthquake damages the tank) happens in the
     samples where its trigger damages that asset to ``min_damage_state`` or
-    worse, and only when its trigger itself happens.
+    worse, and only when its trigger itself happens. damage: per hazard, its
+    damage states uint8 [samples, assets].
     """
     ids = scenario.hazard_ids()
     occurs: dict[str, np.ndarray] = {}
-    damage: dict[str, np.ndarray] = {}
     for i, (hid, hazard) in enumerate(zip(ids, scenario.hazards, strict=True)):
-        happens = np.ones(n_samples, bool)
+        happens = np.ones(damage[i].shape[0], bool)
         if hazard.trigger is not None:
             happens &= occurs[hazard.trigger]
         if hazard.if_damaged is not None:
@@ -388,21 +389,18 @@ def _occurrence(scenario: Scenario, eventsets, types, fragility, n_samples: int,
                 raise CascadaInputError(
                     f"if_damaged names asset {hazard.if_damaged!r}, which is not in the region",
                     file=scenario.path, field=f"hazards.{i}.if_damaged")
-            parent = ids.index(hazard.trigger)
-            if hazard.trigger not in damage:
-                damage[hazard.trigger] = _hazard_damage(eventsets[parent], types, fragility,
-                                                        n_samples, damage_seeds[parent])
-            happens &= damage[hazard.trigger][:, position] >= hazard.min_damage_state
+            parent = damage[ids.index(hazard.trigger)]
+            happens &= parent[:, position] >= hazard.min_damage_state
         occurs[hid] = happens
     return [occurs[hid] for hid in ids]
 
 
-def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
-                     damage_seeds, repair_seeds, outage_hours=None, occurs=None):
+def _combined_damage(eventsets, damage, onsets, types, catalogue, repair_seeds,
+                     outage_hours=None, occurs=None):
     """Damage of all hazards combined per sample and asset.
 
-    Sample s of a hazard with N events uses event s mod N (e.g. one
-    ground-motion realisation per sample). Per asset: the worst damage state
+    damage: per hazard, damage states uint8 [samples, assets] (see
+    :func:`_hazard_damage`). Per asset: the worst damage state
     over the hazards; out of service from the earliest onset of a damaging
     hazard to the latest end of its repairs (sequential damage is not added).
     outage_hours: per hazard, None (sampled repair times) or a fixed outage,
@@ -411,16 +409,15 @@ def _combined_damage(eventsets, onsets, types, fragility, catalogue, n_samples,
     Returns (states uint8 [S, M], repair end hours float32 [S, M], onset hours
     float32 [S, M]).
     """
+    n_samples, n_assets = damage[0].shape
     outage_hours = outage_hours or [None] * len(eventsets)
     occurs = occurs or [np.ones(n_samples, bool)] * len(eventsets)
-    n_assets = len(types)
     states = np.zeros((n_samples, n_assets), np.uint8)
     end = np.zeros((n_samples, n_assets), np.float32)
     start = np.full((n_samples, n_assets), np.inf, np.float32)
-    for es, onset, dseed, rseed, fixed, happens in zip(
-            eventsets, onsets, damage_seeds, repair_seeds, outage_hours, occurs, strict=True):
-        ds = _hazard_damage(es, types, fragility, n_samples, dseed)
-        ds[~happens] = 0
+    for es, hazard_ds, onset, rseed, fixed, happens in zip(
+            eventsets, damage, onsets, repair_seeds, outage_hours, occurs, strict=True):
+        ds = np.where(happens[:, None], hazard_ds, np.uint8(0))
         repair = sample_repair_hours(ds, types, catalogue, np.random.default_rng(rseed),
                                      hazard=str(es.events["hazard"].iloc[0]))
         if fixed is not None:
