@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from cascada.cascade import CompiledGraph, compile_graph, propagate, sample_mask
 from cascada.errors import CascadaInputError
@@ -30,7 +29,7 @@ from cascada.region.catalogue import N_DAMAGE_STATES, load_asset_types
 from cascada.region.model import Region
 from cascada.risk.backends import Backend, SerialBackend
 from cascada.vulnerability import load_fragility
-from cascada.vulnerability.damage import MIN_REPAIR_HOURS, exceedance_probabilities
+from cascada.vulnerability.damage import exceedance_probabilities, repair_hours_from_uniform
 from cascada.vulnerability.restoration import load_restoration
 
 SERVICES = ("power", "water", "telecom", "health", "finance", "food")
@@ -206,14 +205,7 @@ def _repair_hours(ctx: RiskContext, hazard: str, states: np.ndarray, uniform: np
         return out
     ds = states[s, a].astype(np.intp)
     mean_table, sd_table = ctx.restoration[hazard]
-    mean = mean_table[a, ds]
-    sd = sd_table[a, ds]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lower = special.ndtr((MIN_REPAIR_HOURS - mean) / sd)
-        p = lower + uniform[s, a] * (1.0 - lower)
-        hours = mean + sd * special.ndtri(np.clip(p, 1e-300, 1.0 - 1e-16))
-    hours = np.where(sd > 0, hours, mean)
-    out[s, a] = np.maximum(hours, MIN_REPAIR_HOURS)
+    out[s, a] = repair_hours_from_uniform(mean_table[a, ds], sd_table[a, ds], uniform[s, a])
     return out
 
 
