@@ -126,3 +126,15 @@ def test_packaged_fuel_grid_is_rebuilt_from_osm(tmp_path):
     rebuilt = build_fuel_grid(pbf, tmp_path / "fuels.tif")
     with rasterio.open(rebuilt) as a, rasterio.open(malta_fuel_grid_path()) as b:
         assert a.transform == b.transform and np.array_equal(a.read(1), b.read(1))
+
+
+def test_drought_raises_fire_danger():
+    """drought → wildfire: less rain before the day never lowers the FWI (same weather)."""
+    model = Wildfire()
+    values = []
+    for deficit in (0.0, 30.0, 60.0, 90.0):
+        p = model.parameters({"weather_day": "06-15", "deficit_percent": deficit,
+                              "duration_months": 12})
+        values.append(model.fwi_of(p, np.random.default_rng(3))[0])
+    assert values == sorted(values)
+    assert values[-1] > values[0] + 2.0

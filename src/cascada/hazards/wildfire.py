@@ -11,6 +11,10 @@ mean), clipped to 15–100 %; wind = monthly mean × lognormal (σ 0.35); rain
 on a day with probability (rain days / days in month), amount exponential
 with mean (monthly total / rain days). The event's FWI is either given
 (``fwi``) or read from the synthetic series on ``weather_day`` (MM-DD).
+Drought raises fire danger: with ``deficit_percent`` (inherited when a drought
+triggers the fire) the rain of the ``duration_months`` before the day is cut
+by that share, so the Duff Moisture and Drought Codes — and so the FWI — climb
+(the series starts on 1 January, so at most the months since then count).
 
 Spread. The cellular automaton of Alexandridis et al. (2008) on a 100 m grid
 (UTM 33N): a burning cell ignites each of its 8 neighbours j with
@@ -312,6 +316,11 @@ class WildfireParameters(HazardParameters):
                                  description="where the wind blows from, degrees")
     fwi: float | None = Field(None, ge=0, le=200, description="Fire Weather Index")
     weather_day: str | None = Field(None, description="MM-DD of the synthetic year")
+    deficit_percent: float = Field(
+        0.0, ge=0, le=100, description="drought: rainfall deficit in the months before "
+                                       "weather_day, % (inherited from a drought trigger)")
+    duration_months: int = Field(12, ge=1, le=60,
+                                 description="drought: months of deficit before weather_day")
     n_runs: int = Field(50, ge=1, le=2000, description="Monte-Carlo runs")
     hours: float = Field(6.0, gt=0, le=72, description="duration of spread, h")
     fuel_grid: str | None = Field(None, description="fuel-code GeoTIFF (default: Malta)")
@@ -357,8 +366,15 @@ class Wildfire(HazardModel):
             return float(p.fwi), "given"
         day = p.weather_day or "08-01"
         weather = synthetic_daily_weather(2001, rng)
-        value = float(fire_weather_index(weather).loc[pd.Timestamp(f"2001-{day}")])
-        return (value if np.isfinite(value) else 0.0), f"synthetic weather, {day}"
+        when = pd.Timestamp(f"2001-{day}")
+        source = f"synthetic weather, {day}"
+        if p.deficit_percent > 0:
+            # drought → fire danger: the same weather with less rain before the day
+            dry = weather.index > when - pd.DateOffset(months=p.duration_months)
+            weather.loc[dry, "pr_mm"] *= 1.0 - p.deficit_percent / 100.0
+            source += f", rainfall -{p.deficit_percent:g} % over {p.duration_months} months"
+        value = float(fire_weather_index(weather).loc[when])
+        return (value if np.isfinite(value) else 0.0), source
 
     def burn_probability_grid(self, p: WildfireParameters, rng: np.random.Generator
                               ) -> tuple[np.ndarray, FuelGrid, dict]:

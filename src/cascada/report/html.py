@@ -342,6 +342,46 @@ def _headline_section(run: RunFolder) -> str:
     return "\n".join(parts)
 
 
+def _water_section(summary: Mapping[str, Any]) -> str:
+    """The water supply–demand balance (drought as capacity; desalination needs power)."""
+    water = summary.get("water_balance") or {}
+    if not water:
+        return ""
+    lasts = water.get("storage_lasts_hours")
+    rows = [
+        ("Demand", f"{format_count(water.get('demand_m3_day'))} m³/day"),
+        ("Rain-dependent yield (wells, reservoirs)",
+         f"{format_count(water.get('rain_dependent_capacity_m3_day'))} m³/day"),
+        ("… lost to drought", f"{format_count(water.get('rain_dependent_capacity_lost_m3_day'))}"
+                              " m³/day"),
+        ("Desalination capacity", f"{format_count(water.get('desalination_capacity_m3_day'))}"
+                                  " m³/day"),
+        ("Extra desalination (mean)",
+         f"{format_count(water.get('desalination_extra_m3_day_mean'))} m³/day"),
+        ("Extra electricity for desalination (mean / peak hour)",
+         f"{water.get('desalination_extra_power_mw_mean', 0):.2f} / "
+         f"{water.get('desalination_extra_power_mw_peak', 0):.2f} MW"),
+        ("Shortfall with every desalination plant running",
+         f"{format_count(water.get('deficit_with_all_desalination_m3_day'))} m³/day"),
+        ("Storage", f"{format_count(water.get('storage_m3'))} m³"
+                    + (f", empty after {format_hours(lasts)} at that shortfall"
+                       if lasts is not None else "")),
+        ("Water rationed (mean)", format_count(water.get("rationed_people_hours_mean"),
+                                               "people-hours")),
+        ("Peak share of demand rationed (mean)", format_share(water.get(
+            "rationed_share_peak_mean", 0.0))),
+    ]
+    return "\n".join([
+        "<h2>Water supply and demand</h2>",
+        _table(("Quantity", "Value"), rows, numeric_from=1),
+        '<p class="note">An hourly mass balance of the whole potable-water system '
+        "(cascada.impact.water): drought cuts the yield of wells and reservoirs, "
+        "desalination covers what its spare capacity allows — if the cascade leaves it "
+        "powered — storage buffers the rest, and what is left is rationed over the people "
+        "served. Shares and storage are assumptions; see the Methods section.</p>",
+    ])
+
+
 def _map_section(run: RunFolder) -> str:
     if run.assets is None:
         return "<h2>Map</h2>" + _absent(ASSETS_FILE)
@@ -574,6 +614,7 @@ def render_report(run: RunFolder) -> str:
         _headline_section(run),
         _map_section(run),
         _timeseries_section(run),
+        _water_section(summary),
         _service_hours_section(run),
         _top_assets_section(run),
         _facilities_section(run),

@@ -54,6 +54,7 @@ from pydantic import (
 
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS
+from cascada.impact.water import WaterSettings
 
 
 class _Strict(BaseModel):
@@ -137,6 +138,8 @@ class Scenario(_Strict):
 
     scenario: ScenarioSettings
     hazards: Annotated[list[HazardInput], Field(min_length=1)]
+    water: WaterSettings = Field(default_factory=WaterSettings,
+                                 description="water supply-demand balance (impact.water)")
     path: Path | None = None
 
     @model_validator(mode="after")

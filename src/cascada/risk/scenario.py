@@ -29,6 +29,14 @@ from cascada.impact.people import (
     people_without_service,
     summarise_timeseries,
 )
+from cascada.impact.water import (
+    WaterSystem,
+    balance_summary,
+    balance_table,
+    concat_balances,
+    ration_people,
+    water_balance,
+)
 from cascada.region.catalogue import load_asset_types
 from cascada.region.io import read_region
 from cascada.region.model import Region
@@ -64,6 +72,7 @@ class ScenarioResult:
     outages: pd.DataFrame
     hazard_footprint: gpd.GeoDataFrame | None = None  # polygons (hazard, intensity), for maps
     summary: dict = field(default_factory=dict)
+    water_balance: pd.DataFrame | None = None  # per hour: supply, storage, rationing (m³/h)
 
 
 def _version(package: str) -> str:
@@ -112,16 +121,22 @@ def run_scenario(
 
     step("cascading failures")
     graph = compile_graph(region.dependencies, asset_index)
-    blocks = []
+    links = ServiceLinks.compile(region.service_links, region.people, asset_index,
+                                 [s for s in SERVICES
+                                  if (region.service_links["service"] == s).any()])
+    water = WaterSystem.compile(assets, links.population_total.get("water", 0.0),
+                                scenario.water)
+    capacity = _capacity_factor(eventsets, types)
+    blocks, balances = [], []
     for start in range(0, settings.samples, BLOCK):
         block = propagate(graph, repair[start:start + BLOCK], hours=settings.hours,
                           onset_hours=onset[start:start + BLOCK])
         blocks.append((block.working, block.on_backup, block.n_samples))
+        if water is not None:
+            balances.append(water_balance(water, block.working, block.n_samples, capacity))
+    balance = concat_balances(balances) if balances else None
 
     step("counting impact")
-    links = ServiceLinks.compile(region.service_links, region.people, asset_index,
-                                 [s for s in SERVICES
-                                  if (region.service_links["service"] == s).any()])
     per_service: dict[str, list[np.ndarray]] = {s: [] for s in links.services}
     hours_per_point: dict[str, list[np.ndarray]] = {s: [] for s in links.services}
     for working, _, n in blocks:
@@ -130,6 +145,9 @@ def run_scenario(
         for s, m in people_hours_without_service(working, n, links).items():
             hours_per_point[s].append(m)
     people_without = {s: np.concatenate(v, axis=1) for s, v in per_service.items()}
+    if balance is not None and "water" in people_without:
+        people_without["water"] = ration_people(people_without["water"], balance.rationed_share,
+                                                links.population_total["water"])
     timeseries, services = summarise_timeseries(people_without, links.population_total)
 
     outcomes = asset_outcomes(blocks, states)
@@ -167,7 +185,13 @@ def run_scenario(
         geometry=region.people.geometry.values, crs=region.people.crs,
     )
     for s, parts in hours_per_point.items():
-        mean_hours = np.concatenate(parts, axis=1).mean(axis=1)
+        per_sample = np.concatenate(parts, axis=1)  # [points, samples]
+        if s == "water" and balance is not None:
+            # rationing reaches a point in the hours it still has its own supply
+            # (approx.: spread evenly over those hours)
+            rationed = balance.rationed_share.sum(axis=0)[None, :]
+            per_sample = per_sample + rationed * (1 - per_sample / settings.hours)
+        mean_hours = per_sample.mean(axis=1)
         col = np.zeros(len(people))
         col[links.people[s]] = mean_hours
         people[f"hours_without_{s}"] = col
@@ -212,6 +236,9 @@ def run_scenario(
             "peak_people_without": {r.service: r.peak_people_without_mean
                                     for r in services.itertuples()},
         },
+        "water_balance": (balance_summary(water, balance, capacity,
+                                          links.population_total["water"])
+                          if balance is not None else {}),
         "region_info": {
             "assets": len(assets),
             "dependencies": len(region.dependencies),
@@ -243,7 +270,23 @@ def run_scenario(
     hazard_footprint = (gpd.GeoDataFrame(pd.concat(footprints, ignore_index=True),
                                          crs="EPSG:4326") if footprints else None)
     return ScenarioResult(scenario, region, eventsets, states, repair, asset_table, timeseries,
-                          services, facilities, people, outages, hazard_footprint, summary)
+                          services, facilities, people, outages, hazard_footprint, summary,
+                          balance_table(water, balance) if balance is not None else None)
+
+
+def _capacity_factor(eventsets: list[EventSet], types: np.ndarray) -> np.ndarray | None:
+    """Share of normal yield left per asset (0..1) from the scenario's droughts, or None.
+
+    Drought is capacity, not damage: it reaches the cascade's water balance here.
+    """
+    from cascada.hazards.drought import capacity_factor
+
+    factor = None
+    for es in eventsets:
+        if es.events["hazard"].iloc[0] == "drought":
+            cf = capacity_factor(es, 0, types)
+            factor = cf if factor is None else factor * cf
+    return factor
 
 
 def _exposure(assets: gpd.GeoDataFrame, eventsets: list[EventSet]):

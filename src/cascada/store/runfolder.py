@@ -78,6 +78,9 @@ def write_run(
         footprint = getattr(result, "hazard_footprint", None)
         if footprint is not None and len(footprint):
             footprint.to_parquet(tmp / "hazard_footprint.parquet", index=False)
+        water = getattr(result, "water_balance", None)
+        if water is not None:
+            water.to_parquet(tmp / "water_balance.parquet", index=False)
         write_json(tmp / "summary.json", result.summary)
         if report is not None:
             report(tmp)
