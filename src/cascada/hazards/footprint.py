@@ -1,12 +1,19 @@
 """Hazard footprints read from files and sampled at assets.
 
-A footprint is a raster (GeoTIFF) or a vector layer (GeoJSON, GeoPackage,
+A footprint is a raster (GeoTIFF / COG, or a NetCDF variable read through
+GDAL's netCDF driver) or a vector layer (GeoJSON, GeoPackage,
 GeoParquet, Shapefile) of polygons with an intensity column, in the hazard's
 unit. Sampling rules: a point asset takes the value at the point; a line asset
 takes the maximum along the line, and its exposed length (metres of line where
 the intensity is > 0) is recorded. Rasters in another CRS are handled by
 projecting the assets into the raster's CRS; nodata / NaN cells mean "no
 hazard". Vector intensities must be finite numbers.
+
+NetCDF: name the variable (``variable``) when the file holds several; each
+slice of its extra dimension (time, return period …) is a band. A grid without
+a grid mapping whose axes are CF latitude/longitude (units degrees_north /
+degrees_east) is read as EPSG:4326, the CF default; any other grid without a
+CRS is an error.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from scipy import sparse
 from cascada.errors import CascadaInputError, require
 from cascada.hazards.eventset import HAZARD_UNITS, EventSet
 
-RASTER_SUFFIXES = {".tif", ".tiff"}
+RASTER_SUFFIXES = {".tif", ".tiff", ".nc"}
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".parquet", ".shp", ".fgb"}
 _LINE_STEP_M = 10.0  # sampling step along lines for rasters, metres
 
@@ -101,30 +108,64 @@ def sample_vector(assets: gpd.GeoDataFrame, footprint: gpd.GeoDataFrame
     return intensity, exposed
 
 
-def sample_raster(assets: gpd.GeoDataFrame, path: str | Path, band: int = 1
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Intensity and exposed length at each asset from a GeoTIFF band.
+def read_raster(path: str | Path, band: int = 1, variable: str | None = None):
+    """(data rows × columns float64 with NaN for nodata, affine transform, pyproj CRS).
 
-    Points take the cell value; lines the maximum over points every 10 m along
-    the line, and the exposed length is the share of those points with a value
-    > 0 times the line's length (metres). Nodata and NaN cells count as 0.
+    path: GeoTIFF / COG or NetCDF (``variable`` names the NetCDF variable; band
+    counts slices of its extra dimension from 1). Raises CascadaInputError on a
+    missing file, an unreadable raster, a missing band or variable, or no CRS.
     """
     rasterio = require("rasterio", "raster")
     path = Path(path)
     if not path.exists():
         raise CascadaInputError("hazard raster not found", file=path)
+    netcdf = path.suffix.lower() == ".nc"
+    target = f'NETCDF:"{path}":{variable}' if netcdf and variable else str(path)
+    if variable and not netcdf:
+        raise CascadaInputError("variable applies to NetCDF files only", file=path,
+                                field="variable")
     try:
-        src = rasterio.open(path)
+        src = rasterio.open(target)
     except Exception as exc:
-        raise CascadaInputError(f"cannot read the raster: {exc}", file=path) from exc
+        raise CascadaInputError(f"cannot read the raster: {exc}", file=path,
+                                field="variable" if variable else None) from exc
     with src:
-        if src.crs is None:
+        if src.count == 0 and src.subdatasets:
+            names = [name.rsplit(":", 1)[-1] for name in src.subdatasets]
+            raise CascadaInputError("the NetCDF file holds several variables", file=path,
+                                    field="variable", hint=f"name one of: {', '.join(names)}")
+        if not 1 <= band <= src.count:
+            raise CascadaInputError(f"band {band} does not exist (the raster has "
+                                    f"{src.count})", file=path, field="band")
+        crs = _raster_crs(src, netcdf)
+        if crs is None:
             raise CascadaInputError("the raster has no CRS", file=path, field="crs",
                                     hint="assign one, e.g. gdal_edit.py -a_srs EPSG:32633")
         data = src.read(band, masked=True).astype("float64").filled(np.nan)
-        transform = src.transform
-        raster_crs = pyproj.CRS.from_user_input(src.crs.to_wkt())
-    return sample_array(assets, data, transform, raster_crs)
+        return data, src.transform, crs
+
+
+def _raster_crs(src, netcdf: bool) -> pyproj.CRS | None:
+    """The raster's CRS; for NetCDF without one, EPSG:4326 when the axes are CF lat/lon."""
+    if src.crs is not None:
+        return pyproj.CRS.from_user_input(src.crs.to_wkt())
+    if netcdf:
+        units = {v.strip().lower() for k, v in src.tags().items() if k.endswith("#units")}
+        if {"degrees_north", "degrees_east"} <= units:
+            return pyproj.CRS.from_epsg(4326)
+    return None
+
+
+def sample_raster(assets: gpd.GeoDataFrame, path: str | Path, band: int = 1,
+                  variable: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Intensity and exposed length at each asset from a raster band (GeoTIFF or NetCDF).
+
+    Points take the cell value; lines the maximum over points every 10 m along
+    the line, and the exposed length is the share of those points with a value
+    > 0 times the line's length (metres). Nodata and NaN cells count as 0.
+    """
+    data, transform, crs = read_raster(path, band, variable)
+    return sample_array(assets, data, transform, crs)
 
 
 def sample_array(assets: gpd.GeoDataFrame, data: np.ndarray, transform, crs
@@ -172,6 +213,7 @@ def footprint_eventset(
     event_id: str | None = None,
     annual_rate: float = 0.0,
     band: int = 1,
+    variable: str | None = None,
 ) -> EventSet:
     """A one-event EventSet from a footprint file sampled at the region's assets."""
     path = Path(path)
@@ -180,7 +222,7 @@ def footprint_eventset(
                                 hint=f"known hazards: {', '.join(HAZARD_UNITS)}")
     suffix = path.suffix.lower()
     if suffix in RASTER_SUFFIXES:
-        intensity, exposed = sample_raster(assets, path, band=band)
+        intensity, exposed = sample_raster(assets, path, band=band, variable=variable)
     elif suffix in VECTOR_SUFFIXES:
         intensity, exposed = sample_vector(assets, read_vector_footprint(path, intensity_column))
     else:
@@ -204,6 +246,7 @@ def footprint_polygons(
     *,
     intensity_column: str = "intensity",
     band: int = 1,
+    variable: str | None = None,
     step: float = 0.25,
 ) -> gpd.GeoDataFrame:
     """The footprint as polygons (intensity, geometry) in EPSG:4326, for maps.
@@ -215,12 +258,10 @@ def footprint_polygons(
     path = Path(path)
     if path.suffix.lower() not in RASTER_SUFFIXES:
         return read_vector_footprint(path, intensity_column)
-    rasterio = require("rasterio", "raster")
+    require("rasterio", "raster")
     from rasterio import features
 
-    with rasterio.open(path) as src:
-        data = src.read(band, masked=True).astype("float64").filled(np.nan)
-        transform, crs = src.transform, src.crs
+    data, transform, crs = read_raster(path, band, variable)
     wet = np.isfinite(data) & (data > 0)
     classes = np.where(wet, np.ceil(np.where(wet, data, 0) / step) * step, 0).astype("float32")
     shapes = [(shapely.geometry.shape(geom), value)
@@ -229,6 +270,6 @@ def footprint_polygons(
         return gpd.GeoDataFrame({"intensity": []}, geometry=[], crs="EPSG:4326")
     geoms, values = zip(*shapes, strict=True)
     out = gpd.GeoDataFrame({"intensity": np.asarray(values, float)}, geometry=list(geoms),
-                           crs=crs.to_wkt())
+                           crs=crs)
     out = out.dissolve(by="intensity", as_index=False)
     return out.to_crs("EPSG:4326")

@@ -95,7 +95,9 @@ class HazardInput(_Strict):
     min_damage_state: Annotated[int, Field(ge=1, le=4)] = Field(
         2, description="with if_damaged: the damage state that causes the release (1-4)")
     intensity_column: str = Field("intensity", description="column of intensities (vectors)")
-    band: Annotated[int, Field(ge=1)] = Field(1, description="raster band (GeoTIFF)")
+    band: Annotated[int, Field(ge=1)] = Field(
+        1, description="raster band (GeoTIFF), or slice of a NetCDF variable's extra dimension")
+    variable: str | None = Field(None, description="NetCDF variable of the footprint")
     synthetic: bool = Field(False, description="the footprint is illustrative, not observed")
     note: str = Field("", description="how the footprint was made; shown in the report")
 

@@ -24,6 +24,14 @@ event sets with annual rates::
     return_periods = [ { return_period_years = 10, parameters = { rainfall_mm = 90 } },
                        { return_period_years = 100, parameters = { rainfall_mm = 150 } } ]
 
+    [[event_sets]]                     # depth rasters per return period (GeoTIFF/COG/NetCDF)
+    hazard = "flood"
+    generator = "return_periods"
+    return_periods = [ { return_period_years = 10, footprint = "hazards/depth.nc",
+                         variable = "depth", band = 1 },
+                       { return_period_years = 100, footprint = "hazards/depth.nc",
+                         variable = "depth", band = 2 } ]
+
     [[event_sets]]                     # one model event with a given annual rate
     hazard = "flood"
     generator = "model"
@@ -57,6 +65,7 @@ from scipy import sparse
 
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS, EventSet, read_eventset
+from cascada.hazards.footprint import footprint_eventset
 from cascada.hazards.registry import hazard_model
 from cascada.region.model import Region
 from cascada.risk.config import ScenarioSettings, read_toml_model
@@ -67,10 +76,21 @@ class _Strict(BaseModel):
 
 
 class ReturnPeriodEvent(_Strict):
-    """One event of a return-period set: its return period and model parameters."""
+    """One event of a return-period set: its return period and either model
+    parameters or a footprint file (a depth raster: GeoTIFF / COG / NetCDF, any CRS)."""
 
     return_period_years: Annotated[float, Field(gt=0)]
     parameters: dict = Field(default_factory=dict)
+    footprint: Path | None = Field(None, description="footprint file of this return period")
+    band: Annotated[int, Field(ge=1)] = Field(1, description="raster band / NetCDF slice")
+    variable: str | None = Field(None, description="NetCDF variable")
+    intensity_column: str = Field("intensity", description="column of intensities (vectors)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReturnPeriodEvent:
+        if self.footprint is not None and self.parameters:
+            raise ValueError("give parameters or a footprint, not both")
+        return self
 
 
 class EventSetInput(_Strict):
@@ -180,8 +200,13 @@ def _entry_eventset(entry: EventSetInput, entry_id: str, scenario: RiskScenario,
         parts = []
         rates = return_period_rates([r.return_period_years for r in entry.return_periods])
         for r, rate in zip(entry.return_periods, rates, strict=True):
-            part = _model_event(entry.hazard, {**entry.parameters, **r.parameters}, region,
-                                rng, source)
+            if r.footprint is not None:
+                part = footprint_eventset(region.assets, scenario.resolve(r.footprint),
+                                          entry.hazard, band=r.band, variable=r.variable,
+                                          intensity_column=r.intensity_column)
+            else:
+                part = _model_event(entry.hazard, {**entry.parameters, **r.parameters}, region,
+                                    rng, source)
             part.events["event_id"] = [f"{entry_id}-rp{r.return_period_years:g}"
                                        for _ in range(part.n_events)]
             part.events["annual_rate"] = rate / part.n_events

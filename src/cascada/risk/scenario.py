@@ -264,7 +264,7 @@ def run_scenario(
     }
     footprints = [
         footprint_polygons(scenario.resolve(h.footprint), intensity_column=h.intensity_column,
-                           band=h.band).assign(hazard=h.hazard)
+                           band=h.band, variable=h.variable).assign(hazard=h.hazard)
         for h in scenario.hazards if h.footprint is not None
     ]
     hazard_footprint = (gpd.GeoDataFrame(pd.concat(footprints, ignore_index=True),
@@ -349,7 +349,7 @@ def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
                 try:
                     es = footprint_eventset(assets, path, hazard.hazard,
                                             intensity_column=hazard.intensity_column,
-                                            band=hazard.band)
+                                            band=hazard.band, variable=hazard.variable)
                 except CascadaInputError as exc:
                     raise CascadaInputError(exc.message, file=exc.file or path, row=exc.row,
                                             field=exc.field or field, hint=exc.hint) from exc
