@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.hazards.test_footprint_netcdf import write_netcdf
 
 from cascada.errors import CascadaInputError
 from cascada.region.io import write_region
 from cascada.risk.eventsets import build_eventset, read_risk_scenario
-from tests.hazards.test_footprint_netcdf import write_netcdf
 
 RISK = """
 [risk]
