@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import from_origin
+from shapely.geometry import Point
 
 from cascada.errors import CascadaInputError
 from cascada.hazards.registry import hazard_model
@@ -138,3 +140,34 @@ def test_drought_raises_fire_danger():
         values.append(model.fwi_of(p, np.random.default_rng(3))[0])
     assert values == sorted(values)
     assert values[-1] > values[0] + 2.0
+
+
+def test_wildland_urban_interface_by_distance():
+    from cascada.hazards.wildfire import distance_to_wildland_m, wui_class
+
+    code = np.zeros((10, 10), np.uint8)
+    code[:, 0] = 4  # scrub in the first column
+    code[:, 9] = 1  # farmland: not wildland
+    shape = code.shape
+    grid = FuelGrid(code, np.zeros(shape), np.zeros(shape), np.zeros(shape),
+                    np.ones(shape, bool), from_origin(500_000, 4_000_000, 100, 100),
+                    "EPSG:32633", 100.0)
+    points = gpd.GeoSeries([Point(500_050, 3_999_550), Point(500_350, 3_999_550),
+                            Point(500_950, 3_999_550), Point(400_000, 3_999_550)],
+                           crs="EPSG:32633")
+    distance = distance_to_wildland_m(points, grid)
+    assert distance.tolist() == [0.0, 300.0, 900.0, np.inf]
+    assert wui_class(distance, 300.0).tolist() == ["intermix", "interface", "", ""]
+    assert wui_class(distance, 200.0).tolist() == ["intermix", "", "", ""]
+
+
+def test_malta_people_in_the_wui(malta_region):
+    model = hazard_model("wildfire")
+    near = model.people_exposed(malta_region.people, malta_region.assets,
+                                model.parameters({"wui_interface_m": 100.0}))
+    far = model.people_exposed(malta_region.people, malta_region.assets,
+                               model.parameters({"wui_interface_m": 400.0}))
+    intermix, interface = list(near.values()), list(far.values())
+    assert intermix[0] == interface[0] > 0
+    assert interface[1] > intermix[1] > 0
+    assert interface[0] + interface[1] < malta_region.people["population"].sum()

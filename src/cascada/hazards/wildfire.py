@@ -33,6 +33,16 @@ Spread. The cellular automaton of Alexandridis et al. (2008) on a 100 m grid
   cell to j (uphill positive), from the 40 m DTM averaged onto the grid.
   Gozo and Comino have no DTM offline: flat there (labelled in metadata).
 
+Wildland–urban interface (WUI). After Radeloff et al. (2005), people and
+assets where buildings meet wildland vegetation: *intermix* when the point
+lies on a wildland fuel cell (grass, garrigue, scrub, woods — not farmland),
+*interface* when it lies within ``wui_interface_m`` (default 200 m,
+assumption: of the order of ember spotting in Mediterranean shrubland;
+Radeloff et al. use 2.4 km for large US wildlands, which would put all of
+Malta inside) of one. The event set's metadata counts assets per class
+(``wui_assets``, ``wui_assets_by_sector``); ``people_exposed`` counts
+residents per class.
+
 Each directed neighbour link gets ONE uniform draw per run (not per step), so
 a run is a percolation: the burnt set after n steps is everything reachable
 from the ignitions through open links in ≤ n steps. With the same seed, a
@@ -325,6 +335,9 @@ class WildfireParameters(HazardParameters):
     hours: float = Field(6.0, gt=0, le=72, description="duration of spread, h")
     fuel_grid: str | None = Field(None, description="fuel-code GeoTIFF (default: Malta)")
     dem_path: str | None = Field(str(DEFAULT_DEM), description="terrain model for slope")
+    wui_interface_m: float = Field(
+        200.0, ge=0, le=5000, description="wildland-urban interface: distance to wildland "
+                                          "fuel, m (assumption; see the module docstring)")
 
     @field_validator("weather_day")
     @classmethod
@@ -403,6 +416,14 @@ class Wildfire(HazardModel):
                     "synthetic_weather": p.fwi is None}
         return probability, grid, metadata
 
+    def people_exposed(self, people: gpd.GeoDataFrame, assets: gpd.GeoDataFrame,
+                       parameters: HazardParameters) -> dict[str, float] | None:
+        """Residents in the wildland–urban interface (people), by WUI class."""
+        p = parameters
+        assert isinstance(p, WildfireParameters)
+        require("rasterio", "raster")
+        return _people_in_wui(people, p)
+
     def event_set(self, assets: gpd.GeoDataFrame, parameters: HazardParameters,
                   rng: np.random.Generator) -> EventSet:
         """One event: burn probability (0..1) at every asset."""
@@ -416,10 +437,52 @@ class Wildfire(HazardModel):
         events = pd.DataFrame({"event_id": ["wildfire"], "hazard": ["wildfire"]})
         metadata.update(method="Alexandridis et al. (2008) CA, Monte Carlo; FWI by xclim",
                         fuels="OSM land cover, © OpenStreetMap contributors, ODbL 1.0")
+        wui = wui_class(distance_to_wildland_m(assets.geometry, grid), p.wui_interface_m)
+        metadata["wui_assets"] = {c: int((wui == c).sum()) for c in ("intermix", "interface")}
+        metadata["wui_assets_by_sector"] = (
+            pd.Series(wui[wui != ""]).groupby(assets["sector"].to_numpy()[wui != ""]).size()
+            .astype(int).to_dict() if "sector" in assets.columns else {})
         return EventSet(intensity=sparse.csr_matrix(np.clip(intensity, 0, 1)[None, :]),
                         asset_ids=assets["asset_id"].to_numpy(), events=events,
                         exposed_length_m=sparse.csr_matrix(exposed[None, :]),
                         metadata=metadata)
+
+
+#: fuel codes that count as wildland (grass, garrigue/heath, scrub, woods); farmland does not
+WILDLAND_CODES = (2, 3, 4, 5)
+
+
+def distance_to_wildland_m(geometries: gpd.GeoSeries, grid: FuelGrid) -> np.ndarray:
+    """Distance (m) from each geometry's representative point to the nearest wildland
+    cell of the fuel grid (0 on a wildland cell; cell-centre accuracy, ±cell/2)."""
+    wild = np.isin(grid.code, WILDLAND_CODES)
+    if not wild.any():
+        return np.full(len(geometries), np.inf)
+    distance = ndimage.distance_transform_edt(~wild) * grid.cell_m
+    points = geometries.representative_point().to_crs(grid.crs)
+    col = np.floor((points.x.to_numpy() - grid.transform.c) / grid.transform.a).astype(int)
+    row = np.floor((points.y.to_numpy() - grid.transform.f) / grid.transform.e).astype(int)
+    inside = (row >= 0) & (row < wild.shape[0]) & (col >= 0) & (col < wild.shape[1])
+    out = np.full(len(points), np.inf)
+    out[inside] = distance[row[inside], col[inside]]
+    return out
+
+
+def wui_class(distance_m: np.ndarray, interface_m: float) -> np.ndarray:
+    """WUI class per point: "intermix" (on wildland), "interface" (within
+    ``interface_m`` of it) or "" (outside)."""
+    return np.where(distance_m <= 0, "intermix",
+                    np.where(distance_m <= interface_m, "interface", ""))
+
+
+def _people_in_wui(people: gpd.GeoDataFrame, p: WildfireParameters) -> dict[str, float]:
+    fuel_path = p.fuel_grid or str(malta_fuel_grid_path())
+    grid = load_fuel_grid(str(fuel_path), p.dem_path)
+    wui = wui_class(distance_to_wildland_m(people.geometry, grid), p.wui_interface_m)
+    population = people["population"].to_numpy(float)
+    return {"WUI intermix (on wildland)": float(population[wui == "intermix"].sum()),
+            f"WUI interface (≤ {p.wui_interface_m:g} m of wildland)":
+                float(population[wui == "interface"].sum())}
 
 
 def _nearest_burnable(grid: FuelGrid, lon: float, lat: float, max_m: float = 500.0) -> int:
