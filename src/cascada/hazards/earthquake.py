@@ -30,7 +30,9 @@ Method, per event:
 
 Site: a uniform ``vs30_m_s`` (default 760 m/s, the rock reference near the
 GMMs' reference velocities, since no site data exist offline for Malta;
-Malta's surface geology is mostly limestone). Assets with a ``vs30_m_s``
+Malta's surface geology is mostly limestone), or, with ``site = "slope"``,
+Vs30 from the terrain model's slope (Wald & Allen 2007, :mod:`cascada.hazards.site`)
+where the terrain model covers the asset. Assets with a ``vs30_m_s``
 column use their own value. PGA below 0.001 g is stored as 0 (not exposed):
 no fragility in the catalogue has a damage probability above ~1e-5 there.
 
@@ -67,6 +69,7 @@ DATA_DIR = Path(__file__).parent / "data"
 SCENARIOS_TOML = DATA_DIR / "earthquake_scenarios.toml"
 COMPLETENESS_TOML = DATA_DIR / "cpti15_completeness.toml"
 CPTI15_CSV = data_path("italy-earthquakes", "CPTI15_v4.0.csv")
+DEFAULT_DEM = data_path("malta", "malta-dtm-40m.tif")
 
 MIN_PGA_G = 0.001  # below this, stored as 0 (not exposed)
 GRID_SPACING_KM = 1.0  # residual-field grid
@@ -141,6 +144,10 @@ class EarthquakeParameters(HazardParameters):
         "ChiouYoungs2014 (CY14 knows california, china, italy, japan); ignored by ASB14")
     vs30_m_s: float = Field(760.0, gt=0, description="time-averaged shear-wave velocity of the "
                             "top 30 m, m/s, where assets carry no vs30_m_s column")
+    site: Literal["uniform", "slope"] = Field(
+        "uniform", description="uniform: vs30_m_s everywhere; slope: Vs30 from the terrain "
+        "model's slope (Wald & Allen 2007) where assets carry no vs30_m_s column")
+    dem_path: str | None = Field(str(DEFAULT_DEM), description="terrain model for site=slope")
     n_realisations: int = Field(16, ge=1, le=10_000,
                                 description="ground-motion fields drawn, one event each")
     median_only: bool = Field(False, description="one event with the median ground motion, "
@@ -424,6 +431,20 @@ def scenario_event_set(assets: gpd.GeoDataFrame, p: EarthquakeParameters,
     rjb = joyner_boore_km(site, traces)
     _check_distance(p.gmm, rjb, "lat/lon", p.magnitude_mw, p.mechanism)
     vs30 = _asset_vs30(assets, p.vs30_m_s)
+    site_info: dict[str, Any] = {"site": p.site}
+    if p.site == "slope":
+        from cascada.hazards.site import vs30_at_assets
+
+        if p.dem_path is None:
+            raise CascadaInputError("site = 'slope' needs a terrain model", field="dem_path")
+        proxy, proxied = vs30_at_assets(assets, p.dem_path, p.vs30_m_s)
+        own = ("vs30_m_s" in assets.columns
+               and pd.to_numeric(assets["vs30_m_s"], errors="coerce").gt(0).to_numpy())
+        use = proxied & ~np.asarray(own, bool)
+        vs30 = np.where(use, np.round(proxy, -1), vs30)
+        site_info.update(vs30_from_slope_assets=int(use.sum()),
+                         vs30_median_m_s=float(np.median(vs30)),
+                         site_source="Wald & Allen (2007) slope proxy on the terrain model")
     lo, hi = gmm_limits(p.gmm)["v_s30"]
     if (lo is not None and vs30.min() < lo) or (hi is not None and vs30.max() > hi):
         raise CascadaInputError(f"asset vs30_m_s outside {p.gmm}'s range {lo}-{hi} m/s",
@@ -442,7 +463,7 @@ def scenario_event_set(assets: gpd.GeoDataFrame, p: EarthquakeParameters,
                            "annual_rate": p.annual_rate / n})
     return EventSet(intensity=_to_intensity(ln_pga), asset_ids=assets["asset_id"].to_numpy(),
                     events=events, metadata={"hazard": "earthquake", "gmm": p.gmm,
-                                             "parameters": p.model_dump()})
+                                             "parameters": p.model_dump(), **site_info})
 
 
 @register
