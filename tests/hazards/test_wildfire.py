@@ -171,3 +171,23 @@ def test_malta_people_in_the_wui(malta_region):
     assert intermix[0] == interface[0] > 0
     assert interface[1] > intermix[1] > 0
     assert interface[0] + interface[1] < malta_region.people["population"].sum()
+
+
+def test_stochastic_fire_season_on_malta(malta_region):
+    from cascada.hazards.wildfire import stochastic_fire_season
+
+    assets = malta_region.assets
+    a = stochastic_fire_season(assets, 6, np.random.default_rng(11), fires_per_year=3.0,
+                               n_weather_years=2)
+    b = stochastic_fire_season(assets, 6, np.random.default_rng(11), fires_per_year=3.0,
+                               n_weather_years=2)
+    assert a.intensity.shape == (6, len(assets))
+    assert a.events["annual_rate"].sum() == pytest.approx(3.0)
+    assert (a.intensity != b.intensity).nnz == 0  # same seed, same fires
+    assert a.intensity.data.min() >= 0 and a.intensity.data.max() <= 1
+    assert all(months in (6, 7, 8, 9) for months in a.metadata["months"])
+    lines = assets.geom_type.eq("LineString").to_numpy()
+    length = assets[lines].to_crs(32633).length.to_numpy()
+    assert np.all(a.exposed_length_m.toarray()[:, lines] <= length + 1.0)
+    with pytest.raises(CascadaInputError):
+        stochastic_fire_season(assets, 2, np.random.default_rng(0), months=(13,))

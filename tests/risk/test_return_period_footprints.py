@@ -47,3 +47,25 @@ def test_return_period_rasters_become_rated_events(tmp_path, tiny_region):
 def test_parameters_and_footprint_exclude_each_other(tmp_path, tiny_region):
     with pytest.raises(CascadaInputError, match="not both"):
         setup(tmp_path, tiny_region, extra=', parameters = { rainfall_mm = 90 } ')
+
+
+def test_stochastic_catalogues_name_bad_parameters(tmp_path, tiny_region):
+    write_region(tiny_region, tmp_path / "tiny.gpkg")
+    path = tmp_path / "fire.toml"
+    path.write_text("""
+[risk]
+name = "fire"
+region = "tiny.gpkg"
+
+[[event_sets]]
+hazard = "wildfire"
+generator = "stochastic"
+n_events = 3
+parameters = { fires_per_yaer = 2.0 }
+""", encoding="utf-8")
+    with pytest.raises(CascadaInputError) as err:
+        build_eventset(read_risk_scenario(path), tiny_region)
+    assert err.value.field == "parameters.fires_per_yaer" and "fires_per_year" in err.value.hint
+    path.write_text(path.read_text().replace('"wildfire"', '"flood"'), encoding="utf-8")
+    with pytest.raises(CascadaInputError, match="stochastic catalogues exist"):
+        read_risk_scenario(path)

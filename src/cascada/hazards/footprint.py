@@ -177,9 +177,18 @@ def sample_array(assets: gpd.GeoDataFrame, data: np.ndarray, transform, crs
     (anything pyproj accepts). Same rules as :func:`sample_raster`, which
     reads a file and calls this.
     """
+    intensity, exposed = sample_stack(assets, np.asarray(data)[None], transform, crs)
+    return intensity[0], exposed[0]
+
+
+def sample_stack(assets: gpd.GeoDataFrame, stack: np.ndarray, transform, crs
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sample_array` for many grids on one raster grid (events × rows × columns):
+    the asset → cell mapping is computed once. Returns (intensity, exposed length m),
+    each float32 events × assets."""
     rasterio = require("rasterio", "raster")
     raster_crs = pyproj.CRS.from_user_input(crs)
-    data = np.asarray(data, dtype="float64")
+    stack = np.asarray(stack, dtype="float64")
     metric_crs = assets.estimate_utm_crs()
     metric = assets.geometry.to_crs(metric_crs).reset_index(drop=True)
     n = len(metric)
@@ -191,17 +200,21 @@ def sample_array(assets: gpd.GeoDataFrame, data: np.ndarray, transform, crs
         coords[:, 0], coords[:, 1])
     rows, cols = rasterio.transform.rowcol(transform, xs, ys)
     rows, cols = np.asarray(rows), np.asarray(cols)
-    inside = (rows >= 0) & (rows < data.shape[0]) & (cols >= 0) & (cols < data.shape[1])
-    values = np.zeros(len(rows))
-    values[inside] = data[rows[inside], cols[inside]]
-    values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
-    intensity = np.zeros(n)
-    np.maximum.at(intensity, owner, values)
-    wet = np.bincount(owner, weights=(values > 0).astype(float), minlength=n)
+    inside = (rows >= 0) & (rows < stack.shape[1]) & (cols >= 0) & (cols < stack.shape[2])
     total = np.bincount(owner, minlength=n).astype(float)
     lengths = shapely.length(metric.values)
-    exposed = np.where(is_line, lengths * wet / np.maximum(total, 1), 0.0)
-    return intensity.astype(np.float32), exposed.astype(np.float32)
+    intensity = np.zeros((len(stack), n), np.float32)
+    exposed = np.zeros((len(stack), n), np.float32)
+    for b, data in enumerate(stack):
+        values = np.zeros(len(rows))
+        values[inside] = data[rows[inside], cols[inside]]
+        values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
+        band = np.zeros(n)
+        np.maximum.at(band, owner, values)
+        wet = np.bincount(owner, weights=(values > 0).astype(float), minlength=n)
+        intensity[b] = band
+        exposed[b] = np.where(is_line, lengths * wet / np.maximum(total, 1), 0.0)
+    return intensity, exposed
 
 
 def footprint_eventset(

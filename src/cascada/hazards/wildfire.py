@@ -78,7 +78,7 @@ from cascada.datafile import data_path
 from cascada.errors import CascadaInputError, require
 from cascada.hazards.drought import MALTA_LATITUDE, malta_climate
 from cascada.hazards.eventset import EventSet
-from cascada.hazards.footprint import sample_array
+from cascada.hazards.footprint import sample_array, sample_stack
 from cascada.hazards.registry import HazardModel, HazardParameters, register
 from cascada.region.osm import open_osm
 
@@ -499,3 +499,92 @@ def _nearest_burnable(grid: FuelGrid, lon: float, lat: float, max_m: float = 500
                                 field="ignition_lat",
                                 hint="fires start in mapped vegetation (OSM landuse/natural)")
     return int(rr[best] * cols + cc[best])
+
+
+# --------------------------------------------------------------------------- fire seasons
+
+
+def stochastic_fire_season(
+    assets: gpd.GeoDataFrame,
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    fires_per_year: float = 2.0,
+    months: tuple[int, ...] = (6, 7, 8, 9),
+    n_weather_years: int = 10,
+    hours: float = 6.0,
+    prevailing_from_deg: float = 315.0,
+    prevailing_share: float = 0.6,
+    fuel_grid: str | None = None,
+    dem_path: str | None = str(DEFAULT_DEM),
+) -> EventSet:
+    """A SYNTHETIC stochastic fire catalogue for risk: ``n_events`` fires, each one
+    run of the cellular automaton, sharing ``fires_per_year`` (events/year).
+
+    Each fire: an ignition on a random fuel cell (uniform over fuel); a day drawn
+    from ``months`` of ``n_weather_years`` synthetic years (its FWI by xclim and
+    its wind speed); wind from ``prevailing_from_deg`` ± 20° (normal) with
+    probability ``prevailing_share`` (Malta's north-westerly majjistral;
+    assumption), else from a uniform direction; spread for ``hours``.
+    Intensity: 1 at assets the fire burns (or next to, as in the scenario model),
+    0 elsewhere — a burn_fraction of one realisation.
+
+    fires_per_year: rate of fires large enough to spread into assets
+    (assumption, default 2; replace with local statistics, e.g. Civil
+    Protection Department call-outs to vegetation fires). Returns an EventSet with ``annual_rate``
+    = fires_per_year / n_events per event; metadata holds each fire's FWI,
+    wind and ignition cell.
+    """
+    require("rasterio", "raster")
+    if n_events < 1:
+        raise CascadaInputError("n_events must be >= 1", field="n_events")
+    if fires_per_year < 0:
+        raise CascadaInputError("fires_per_year must be >= 0", field="fires_per_year")
+    if not months or any(not 1 <= m <= 12 for m in months):
+        raise CascadaInputError("months must be 1..12", field="months")
+    fuel_path = fuel_grid or str(malta_fuel_grid_path())
+    if not Path(fuel_path).is_file():
+        raise CascadaInputError("fuel grid not found", file=fuel_path, field="fuel_grid")
+    grid = load_fuel_grid(str(fuel_path), dem_path)
+    burnable = np.flatnonzero(grid.code.reshape(-1) > 0)
+    if len(burnable) == 0:
+        raise CascadaInputError("the fuel grid has no fuel", file=fuel_path)
+    # one continuous series, so the moisture codes carry over from year to year
+    weather = pd.concat([synthetic_daily_weather(2001 + year, rng)
+                         for year in range(n_weather_years)])
+    fwi_series = fire_weather_index(weather)
+    season = weather.index.month.isin(months)
+    pool = np.nan_to_num(np.column_stack([fwi_series.to_numpy()[season],
+                                          weather["wind_km_h"].to_numpy()[season] / 3.6]))
+    pick = rng.integers(0, len(pool), n_events)
+    fwi, wind = pool[pick, 0], pool[pick, 1]
+    prevailing = rng.random(n_events) < prevailing_share
+    wind_from = np.where(prevailing, prevailing_from_deg + 20.0 * rng.standard_normal(n_events),
+                         rng.uniform(0.0, 360.0, n_events)) % 360.0
+    ignition = rng.choice(burnable, size=n_events)
+    n_steps = int(np.ceil(hours * 60.0 * SPREAD_M_PER_MIN / grid.cell_m))
+    parts = []
+    for lo in range(0, n_events, 64):  # grids in chunks: memory stays bounded
+        exposure = np.zeros((min(64, n_events - lo), *grid.code.shape), np.float32)
+        for i, e in enumerate(range(lo, lo + len(exposure))):
+            links = spread_probabilities(grid, float(wind[e]), float(wind_from[e]),
+                                         float(fwi[e]))
+            burnt = burn_probability(links, ignition[e:e + 1, None], n_steps, rng)
+            exposure[i] = np.where(grid.code > 0, burnt,
+                                   ndimage.maximum_filter(burnt, size=3, mode="constant"))
+        parts.append(sample_stack(assets, exposure, grid.transform, grid.crs))
+    intensity = np.concatenate([p[0] for p in parts])
+    exposed = np.concatenate([p[1] for p in parts])
+    events = pd.DataFrame({"event_id": [f"wildfire-s{e:05d}" for e in range(n_events)],
+                           "hazard": "wildfire", "annual_rate": fires_per_year / n_events})
+    return EventSet(
+        intensity=sparse.csr_matrix(np.clip(intensity, 0, 1)),
+        asset_ids=assets["asset_id"].to_numpy(),
+        events=events, exposed_length_m=sparse.csr_matrix(exposed),
+        metadata={"synthetic": True, "fwi": fwi.tolist(), "wind_speed_m_s": wind.tolist(),
+                  "wind_from_deg": wind_from.tolist(), "ignition_cell": ignition.tolist(),
+                  "fires_per_year": fires_per_year, "months": list(months),
+                  "method": "Alexandridis et al. (2008) CA, one run per fire; FWI by xclim "
+                            "on synthetic weather",
+                  "fuels": "OSM land cover, © OpenStreetMap contributors, ODbL 1.0"},
+    )

@@ -70,6 +70,9 @@ from cascada.hazards.registry import hazard_model
 from cascada.region.model import Region
 from cascada.risk.config import ScenarioSettings, read_toml_model
 
+#: hazards with a stochastic catalogue generator
+STOCHASTIC = ("earthquake", "wildfire")
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -119,9 +122,9 @@ class EventSetInput(_Strict):
                 "model": "annual_rate", "file": "event_set"}[self.generator]
         if not getattr(self, need):
             raise ValueError(f"generator {self.generator!r} needs {need!r}")
-        if self.generator == "stochastic" and self.hazard != "earthquake":
-            raise ValueError("stochastic catalogues exist for earthquake only; use "
-                             "return_periods for other hazards")
+        if self.generator == "stochastic" and self.hazard not in STOCHASTIC:
+            raise ValueError(f"stochastic catalogues exist for {' and '.join(STOCHASTIC)} "
+                             "only; use return_periods for other hazards")
         return self
 
 
@@ -182,11 +185,14 @@ def _model_event(hazard: str, parameters: dict, region: Region, rng: np.random.G
 def _entry_eventset(entry: EventSetInput, entry_id: str, scenario: RiskScenario,
                     region: Region, rng: np.random.Generator, index: int) -> EventSet:
     source = f"{scenario.path or '<risk>'} [event_sets.{index}]"
-    if entry.generator == "stochastic":
+    if entry.generator == "stochastic" and entry.hazard == "wildfire":
+        from cascada.hazards.wildfire import stochastic_fire_season
+
+        es = _stochastic(stochastic_fire_season, region, entry, rng, source)
+    elif entry.generator == "stochastic":
         from cascada.hazards.earthquake import stochastic_event_set
 
-        es = stochastic_event_set(region.assets, int(entry.n_events or 0), rng,
-                                  **entry.parameters)
+        es = _stochastic(stochastic_event_set, region, entry, rng, source)
     elif entry.generator == "file":
         path = scenario.resolve(entry.event_set or Path())
         es = read_eventset(path)
@@ -216,6 +222,25 @@ def _entry_eventset(entry: EventSetInput, entry_id: str, scenario: RiskScenario,
         raise CascadaInputError(f"the event set holds {sorted(set(es.events['hazard']))}",
                                 file=source, field="hazard")
     return es
+
+
+def _stochastic(generator, region: Region, entry: EventSetInput, rng: np.random.Generator,
+                source: str) -> EventSet:
+    """Call a stochastic generator with the entry's parameters; unknown ones name the key."""
+    import inspect
+
+    known = [k for k in inspect.signature(generator).parameters
+             if k not in ("assets", "n_events", "rng")]
+    for key in entry.parameters:
+        if key not in known:
+            raise CascadaInputError(f"unknown parameter {key!r} of the {entry.hazard} "
+                                    "stochastic generator", file=source,
+                                    field=f"parameters.{key}",
+                                    hint=f"known: {', '.join(known)}")
+    parameters = dict(entry.parameters)
+    if "months" in parameters:
+        parameters["months"] = tuple(parameters["months"])
+    return generator(region.assets, int(entry.n_events or 0), rng, **parameters)
 
 
 def stack_eventsets(eventsets: list[EventSet]) -> EventSet:
