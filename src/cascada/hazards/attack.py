@@ -116,15 +116,20 @@ class AttackParameters(HazardParameters):
     place_name: str | None = Field(None, description="label of the target place")
     device: str | None = Field(None, description="device class of the stand-off chart")
     tnt_equivalent_kg: float | None = Field(None, gt=0, description="kg TNT equivalent")
+    most_critical: int | None = Field(
+        None, ge=1, le=50, description="targeted loss of the k most critical assets (greedy "
+        "N-k on the region's dependency graph; in a scenario)")
 
     @model_validator(mode="after")
     def _mode(self) -> AttackParameters:
         point = self.target_lat is not None and self.target_lon is not None
         if (self.target_lat is None) != (self.target_lon is None):
             raise ValueError("give both target_lat and target_lon")
-        if point == (self.asset_ids is not None):
-            raise ValueError("give either asset_ids (targeted loss) or target_lat and "
-                             "target_lon (incident at a place)")
+        modes = point + (self.asset_ids is not None) + (self.most_critical is not None)
+        if modes != 1:
+            raise ValueError("give one of: asset_ids (targeted loss), most_critical (the k "
+                             "most critical assets) or target_lat and target_lon (incident "
+                             "at a place)")
         if point:
             if self.device is not None and self.device not in standoff_table().index:
                 raise ValueError(f"unknown device class {self.device!r}: known "
@@ -163,6 +168,11 @@ class Attack(HazardModel):
         ids = assets["asset_id"].astype(str).to_numpy()
         state = np.zeros(len(assets), np.float32)
         metadata: dict = {}
+        if p.most_critical is not None:
+            raise CascadaInputError(
+                "most_critical needs the region's dependency graph", field="most_critical",
+                hint="use it in a scenario file (cascada run), or pick the assets with "
+                     "`cascada criticality` and give asset_ids")
         if p.asset_ids is not None:
             missing = sorted(set(p.asset_ids) - set(ids))
             if missing:

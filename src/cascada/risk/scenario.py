@@ -23,6 +23,7 @@ from cascada.hazards.eventset import HAZARD_UNITS, EventSet, read_eventset
 from cascada.hazards.footprint import footprint_eventset, footprint_polygons
 from cascada.hazards.registry import hazard_model
 from cascada.impact.assets import asset_outcomes, facility_outcomes
+from cascada.impact.criticality import most_critical
 from cascada.impact.people import (
     ServiceLinks,
     people_hours_without_service,
@@ -107,7 +108,7 @@ def run_scenario(
 
     step("sampling hazards at assets")
     seeds = np.random.SeedSequence(settings.seed).spawn(3 * len(scenario.hazards))
-    eventsets = _hazard_eventsets(scenario, assets, seeds[0::3], region.people)
+    eventsets = _hazard_eventsets(scenario, assets, seeds[0::3], region.people, region)
 
     step("sampling damage")
     types = assets["asset_type"].to_numpy()
@@ -320,8 +321,12 @@ def _exposure(assets: gpd.GeoDataFrame, eventsets: list[EventSet]):
 
 
 def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
-                      people: gpd.GeoDataFrame | None = None) -> list[EventSet]:
+                      people: gpd.GeoDataFrame | None = None, region: Region | None = None
+                      ) -> list[EventSet]:
     """One EventSet per hazard of the scenario: read a footprint or run a model.
+
+    An attack with ``most_critical = k`` targets the greedy worst k-set of the
+    region's dependency graph (:func:`cascada.impact.criticality.most_critical`).
 
     Models that harm people directly (chemical release, incident at a crowded
     place) also count the people exposed, in ``metadata["people_exposed"]``.
@@ -361,7 +366,14 @@ def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
                 values = {**inherited, **(hazard.parameters or {})}
                 raw[hid] = values
                 parameters = model.parameters(values, source=f"{source} [{field}.parameters]")
+                chosen = None
+                if getattr(parameters, "most_critical", None) and region is not None:
+                    chosen = most_critical(region, parameters.most_critical)
+                    parameters = parameters.model_copy(
+                        update={"asset_ids": chosen, "most_critical": None})
                 es = model.event_set(assets, parameters, np.random.default_rng(seed))
+                if chosen is not None:
+                    es.metadata["most_critical"] = chosen
                 es.metadata.setdefault("parameters", parameters.model_dump(mode="json"))
                 if people is not None and len(people):
                     exposed = model.people_exposed(people, assets, parameters)
