@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CASCADA := $(VENV)/bin/cascada
 REGION := regions/malta.gpkg
 
-.PHONY: demo test test-slow lint bench clean region
+.PHONY: demo test test-slow lint bench clean region web chromium
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,26 @@ region: $(REGION)
 demo: $(VENV)/.demo-installed $(REGION)
 	$(CASCADA) run scenarios/malta-flash-flood.toml
 
-test: $(VENV)/.test-installed
+# The dashboard (web/) is bundled by Vite into the package: src/cascada/service/static/.
+# npm ci runs when node_modules is missing or the lock is newer; nothing is fetched at run time.
+WEB_STATIC := src/cascada/service/static/index.html
+WEB_SOURCES := web/index.html web/vite.config.js $(wildcard web/src/*.js web/src/*.css web/src/views/*.js)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_STATIC): web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: $(WEB_STATIC)
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@[ -x /usr/bin/chromium ] || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+test: $(VENV)/.test-installed web chromium
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m pytest -q -m "not slow"
 
@@ -40,4 +59,4 @@ bench: $(VENV)/.test-installed
 	$(PY) benchmarks/cascade_vs_networkx.py
 
 clean:
-	rm -rf $(VENV) regions runs .pytest_cache
+	rm -rf $(VENV) regions runs .pytest_cache web/node_modules src/cascada/service/static test-artifacts

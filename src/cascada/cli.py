@@ -15,8 +15,10 @@ from cascada.cli_support import clear_errors, console, err_console
 from cascada.customs.cli import customs_app
 from cascada.errors import CascadaInputError
 from cascada.foodchain.cli import food_app
+from cascada.measures.cli import criticality_command
 from cascada.protection.cli import protect_app
 from cascada.risk.cli import results_app, risk_command
+from cascada.service.cli import projects_app, serve_command, users_app
 
 app = typer.Typer(
     help="cascada: all-hazards risk and resilience — assets, dependencies, people, cascades.",
@@ -33,6 +35,10 @@ app.add_typer(customs_app, name="customs")
 app.add_typer(food_app, name="food")
 app.command("risk")(risk_command)
 app.add_typer(results_app, name="results")
+app.command("criticality")(criticality_command)
+app.command("serve")(serve_command)
+app.add_typer(users_app, name="users")
+app.add_typer(projects_app, name="projects")
 
 
 class _Steps:
