@@ -11,11 +11,12 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cascada.cascade.restore_cli import restore_command
 from cascada.cli_support import clear_errors, console, err_console
 from cascada.customs.cli import customs_app
 from cascada.errors import CascadaInputError
 from cascada.foodchain.cli import food_app
-from cascada.measures.cli import criticality_command
+from cascada.measures.cli import criticality_command, measures_app
 from cascada.protection.cli import protect_app
 from cascada.risk.cli import results_app, risk_command
 from cascada.service.cli import projects_app, serve_command, users_app
@@ -36,6 +37,8 @@ app.add_typer(food_app, name="food")
 app.command("risk")(risk_command)
 app.add_typer(results_app, name="results")
 app.command("criticality")(criticality_command)
+app.command("restore")(restore_command)
+app.add_typer(measures_app, name="measures")
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.add_typer(projects_app, name="projects")

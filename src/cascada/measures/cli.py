@@ -126,3 +126,112 @@ def _table(assets, top: int, with_risk: bool) -> Table:
             cells.append(f"{r.expected_annual_loss_eur:,.0f}")
         table.add_row(*cells)
     return table
+
+
+measures_app = typer.Typer(help="Risk-reduction measures: cost-benefit and portfolios.",
+                           no_args_is_help=True)
+
+
+@measures_app.command("compare")
+@clear_errors
+def measures_compare(
+    scenario: Annotated[Path, typer.Argument(help="risk scenario file (.toml, [risk] table)")],
+    measures: Annotated[Path, typer.Argument(help="measures file (.toml)")],
+    budget: Annotated[float, typer.Option(help="capital budget, EUR")] = float("inf"),
+    discount: Annotated[float | None, typer.Option(
+        help="discount rate per year (default: the measures file's, else 0.03)")] = None,
+    horizon: Annotated[int | None, typer.Option(
+        help="appraisal horizon, years (default: the measures file's, else 30)")] = None,
+    samples: Annotated[int | None, typer.Option(help="damage samples per event")] = None,
+    events: Annotated[int | None, typer.Option(
+        help="cap stochastic catalogues (quick runs)")] = None,
+    exact_max: Annotated[int, typer.Option(
+        help="up to this many measures, evaluate every combination")] = 5,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="folder (default runs/measures-<name>-<time>)")] = None,
+) -> None:
+    """Benefit-cost of each measure and the best set within a budget: every set is run
+    through the risk model jointly (same seed as the base), never summed."""
+    import numpy as np
+
+    from cascada.errors import CascadaInputError
+    from cascada.measures.costbenefit import RiskRun
+    from cascada.measures.model import read_measures
+    from cascada.measures.portfolio import choose_portfolio
+    from cascada.region.io import read_region
+    from cascada.report.measures import write_measures_report
+    from cascada.risk.eventsets import build_eventset, read_risk_scenario
+    from cascada.risk.montecarlo import run_risk
+    from cascada.store.runfolder import atomic_folder, default_run_dir, write_json
+
+    start = time.perf_counter()
+    sc = read_risk_scenario(scenario)
+    settings = sc.risk
+    region = read_region(sc.resolve(settings.region))
+    options = read_measures(measures, region)
+    updates = {k: v for k, v in (("discount_rate", discount), ("horizon_years", horizon))
+               if v is not None}
+    if updates:
+        try:
+            appraisal = options.settings.model_validate(
+                {**options.settings.model_dump(), **updates})
+        except Exception as exc:
+            raise CascadaInputError(f"bad --discount or --horizon: {exc}",
+                                    field="discount") from exc
+    else:
+        appraisal = options.settings
+    n_samples = samples or settings.samples
+    eventset = build_eventset(sc, region, max_events=events)
+    err_console.print(f"· {eventset.n_events} events × {n_samples} samples per evaluation; "
+                      f"{len(options.measures)} measures", highlight=False)
+
+    def evaluate(reg, es) -> RiskRun:
+        result = run_risk(reg, es, n_samples, settings.hours, settings.seed,
+                          events_per_block=settings.events_per_block)
+        return RiskRun(result.events["annual_rate"].to_numpy(np.float64), result.impacts())
+
+    def tick(done: int, total: int) -> None:
+        err_console.print(f"· evaluated {done}/{total} sets", highlight=False)
+
+    portfolio = choose_portfolio(region, eventset, options.measures, budget, evaluate,
+                                 appraisal, exact_max=exact_max, progress=tick)
+    table = portfolio.evaluated.copy()
+    table["subset"] = table["subset"].map(lambda s: list(s))
+    singles = table[table["n_measures"] == 1].sort_values("bcr", ascending=False)
+    chosen = [options.measures[i].id for i in portfolio.chosen]
+    summary = {
+        "scenario": settings.name, "measures_file": str(measures),
+        "events": int(eventset.n_events), "samples": n_samples, "seed": settings.seed,
+        "budget_eur": budget if np.isfinite(budget) else None,
+        "discount_rate": appraisal.discount_rate, "horizon_years": appraisal.horizon_years,
+        "value_eur_per_person_hour": appraisal.value_eur_per_person_hour,
+        "method": portfolio.method, "chosen": chosen,
+        "chosen_row": table[table["subset"].map(tuple) == portfolio.chosen]
+        .drop(columns=["subset"]).iloc[0].to_dict(),
+        "measures": {m.id: {"name": m.name, "capital_eur": m.capital_eur,
+                            "yearly_eur": m.yearly_eur, "lifetime_years": m.lifetime_years,
+                            "effect": m.effect.kind} for m in options.measures},
+    }
+    destination = Path(output or default_run_dir(f"measures-{settings.name}"))
+    with atomic_folder(destination) as tmp:
+        table.to_parquet(tmp / "combinations.parquet", index=False)
+        portfolio.frontier.assign(subset=portfolio.frontier["subset"].map(list)).to_parquet(
+            tmp / "frontier.parquet", index=False)
+        write_json(tmp / "summary.json", summary)
+        write_measures_report(tmp)
+    out = Table(title="Measures, each alone (present values)", title_justify="left")
+    for column in ("measure", "cost EUR", "benefit EUR", "BCR", "BCR 90 %", "not evaluated"):
+        out.add_column(column, justify="left" if column in ("measure", "not evaluated")
+                       else "right")
+    for r in singles.itertuples():
+        out.add_row(r.measures, f"{r.cost_pv_eur:,.0f}", f"{r.benefit_pv_eur:,.0f}",
+                    f"{r.bcr:.2f}", f"{r.bcr_p05:.2f} – {r.bcr_p95:.2f}", r.not_evaluated)
+    console.print(out)
+    row = summary["chosen_row"]
+    console.print(f"best within the budget: {' + '.join(chosen) or 'nothing'} · capital EUR "
+                  f"{row['capital_eur']:,.0f} · NPV EUR {row['npv_eur']:,.0f} · BCR "
+                  f"{row['bcr']:.2f} ({portfolio.method})", highlight=False)
+    console.print(f"folder: {destination}  ({time.perf_counter() - start:.1f} s)",
+                  highlight=False)
+    console.print(f"report: {(destination / 'report.html').resolve()}", highlight=False,
+                  soft_wrap=True)
