@@ -324,8 +324,9 @@ def test_results(world):
     assert len(timeline["services"]["power"]["people_without_mean"]) == 24
     assert timeline["population_total"] == 4000.0
     assert world.get(f"{base}/risk").status_code == 409
-    files = {f["name"] for f in world.get(f"{base}/files").json()}
-    assert {"summary.json", "report.html", "assets.parquet"} <= files
+    listing = {f["name"]: f for f in world.get(f"{base}/files").json()}
+    assert {"summary.json", "report.html", "assets.parquet"} <= set(listing)
+    assert listing["assets.parquet"]["spatial"] and not listing["services.parquet"]["spatial"]
     report = world.get(f"{base}/files/report.html", "victor")
     assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
     assert world.get(f"{base}/files/..%2Fsecret_key").status_code == 404

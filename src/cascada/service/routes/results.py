@@ -131,8 +131,20 @@ def _listing(folder: Path) -> dict[str, Path]:
 def run_files(run_id: RowId, request: Request, access: Access = VIEWER,
               db: Session = DB) -> list[dict]:
     _, folder = run_folder(request, access, db, run_id)
-    return [{"name": name, "size": path.stat().st_size}
+    return [{"name": name, "size": path.stat().st_size, "spatial": _is_spatial(path)}
             for name, path in _listing(folder).items()]
+
+
+def _is_spatial(path: Path) -> bool:
+    """True for GeoParquet (a parquet file with 'geo' metadata): GeoJSON can be asked for."""
+    if path.suffix != ".parquet":
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        return b"geo" in (pq.read_schema(path).metadata or {})
+    except (OSError, ValueError):
+        return False
 
 
 @router.get("/files/{name}", summary="One file of the run folder (report.html, *.parquet, "
