@@ -185,3 +185,53 @@ def test_stochastic_event_set_rates(tiny_region):
     with pytest.raises(CascadaInputError) as err:
         eq.stochastic_event_set(tiny_region.assets, 5, np.random.default_rng(4))
     assert err.value.field == "n_events"
+
+
+@pytest.mark.parametrize("imt", ["PGV", "SA(0.3)", "SA(1.0)"])
+def test_other_intensity_measures_match_pygmm(imt):
+    assets = _line_of_assets([5.0, 20.0, 80.0])
+    es = MODEL.event_set(assets, {"magnitude_mw": 6.5, "lat": 35.9, "lon": 14.45,
+                                  "mechanism": "strike-slip", "median_only": True,
+                                  "imt": imt}, None)
+    assert es.metadata["imt"] == imt
+    assert es.metadata["imt_unit"] == ("cm/s" if imt == "PGV" else "g")
+    for d, value in zip([5.0, 20.0, 80.0], es.intensity.toarray()[0], strict=True):
+        model = pygmm.AkkarSandikkayaBommer2014(pygmm.Scenario(
+            mag=6.5, dist_jb=d, v_s30=760.0, mechanism="SS"))
+        direct = (model.pgv if imt == "PGV"
+                  else model.interp_spec_accels([eq.imt_period(imt)])[0])
+        assert value == pytest.approx(direct, rel=0.02)
+
+
+def test_intensity_measure_ranges_and_correlation():
+    assert eq.imt_correlation_range_km("PGA") == pytest.approx(8.5)
+    assert eq.imt_correlation_range_km("SA(0.5)") == pytest.approx(17.1)
+    assert eq.imt_correlation_range_km("SA(2.0)") == pytest.approx(29.4)
+    base = {"magnitude_mw": 6.5, "lat": 35.9, "lon": 14.45}
+    for bad in ("SA(5.0)", "SA(x)", "PGD"):
+        with pytest.raises(CascadaInputError) as err:
+            MODEL.parameters({**base, "imt": bad})
+        assert err.value.field == "imt"
+    MODEL.parameters({**base, "imt": "SA(5.0)", "gmm": "BooreStewartSeyhanAtkinson2014"})
+
+
+def test_damage_refuses_other_intensity_measures(tmp_path, tiny_region):
+    from cascada.region.io import write_region
+    from cascada.risk.config import read_scenario
+    from cascada.risk.scenario import run_scenario
+
+    write_region(tiny_region, tmp_path / "tiny.gpkg")
+    path = tmp_path / "sa.toml"
+    path.write_text("""
+[scenario]
+name = "sa"
+region = "tiny.gpkg"
+samples = 2
+hours = 6
+
+[[hazards]]
+hazard = "earthquake"
+parameters = { magnitude_mw = 6.0, lat = 35.85, lon = 14.55, imt = "SA(1.0)" }
+""", encoding="utf-8")
+    with pytest.raises(CascadaInputError, match="fragility curves use PGA"):
+        run_scenario(read_scenario(path))

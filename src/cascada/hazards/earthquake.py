@@ -28,6 +28,13 @@ Method, per event:
    asset, so marginal statistics are exact and correlation is approximate
    below the grid spacing.
 
+Intensity measure (``imt``): PGA in g (default: what the fragility
+catalogue uses), PGV in cm/s, or SA(T) in g (5 % damped, T in seconds within
+the GMM's range), each with the GMM's own median and total sigma (the
+between/within split in PGA's proportion) and the Jayaram & Baker (2009)
+correlation range for its period. Only PGA event sets feed damage: a scenario
+or risk run refuses the others (export them with ``cascada hazard``).
+
 Site: a uniform ``vs30_m_s`` (default 760 m/s, the rock reference near the
 GMMs' reference velocities, since no site data exist offline for Malta;
 Malta's surface geology is mostly limestone), or, with ``site = "slope"``,
@@ -45,6 +52,7 @@ CPTI15 with the Weichert 1980 maximum-likelihood method).
 
 from __future__ import annotations
 
+import re
 import tomllib
 import warnings
 from dataclasses import dataclass
@@ -81,6 +89,9 @@ _N_DISTANCES = 48
 Mechanism = Literal["strike-slip", "normal", "reverse"]
 _PYGMM_MECHANISM = {"strike-slip": "SS", "normal": "NS", "reverse": "RS"}
 GMMS = ("AkkarSandikkayaBommer2014", "BooreStewartSeyhanAtkinson2014", "ChiouYoungs2014")
+#: longest period (s) of each GMM's spectral accelerations (pygmm coefficient tables)
+_MAX_PERIOD_S = {"AkkarSandikkayaBommer2014": 4.0, "BooreStewartSeyhanAtkinson2014": 10.0,
+                 "ChiouYoungs2014": 10.0}
 GmmName = Literal["AkkarSandikkayaBommer2014", "BooreStewartSeyhanAtkinson2014",
                   "ChiouYoungs2014"]
 GmmRegion = Literal["global", "california", "china", "italy", "japan", "new_zealand", "taiwan",
@@ -152,9 +163,14 @@ class EarthquakeParameters(HazardParameters):
                                 description="ground-motion fields drawn, one event each")
     median_only: bool = Field(False, description="one event with the median ground motion, "
                               "no variability (n_realisations ignored)")
-    correlation_range_km: float = Field(
-        8.5, ge=0, description="range b of the within-event correlation exp(-3h/b), km "
-        "(Jayaram & Baker 2009, PGA, clustered Vs30); 0 = uncorrelated")
+    correlation_range_km: float | None = Field(
+        None, ge=0, description="range b of the within-event correlation exp(-3h/b), km "
+        "(default: Jayaram & Baker 2009 for the IMT, clustered Vs30: 8.5 km for PGA); "
+        "0 = uncorrelated")
+    imt: str = Field(
+        "PGA", pattern=r"^(PGA|PGV|SA\(\d+(\.\d+)?\))$",
+        description="intensity measure: PGA (g, what the fragility curves use), PGV (cm/s) "
+        "or SA(T) (g, 5 %-damped spectral acceleration at T s)")
     annual_rate: float = Field(0.0, ge=0, description="events per year of this rupture (0 for "
                                "a scenario), shared equally by the realisations")
     event_name: str = Field("earthquake", min_length=1,
@@ -169,6 +185,13 @@ class EarthquakeParameters(HazardParameters):
                 type=PydanticCustomError("gmm_region", "ChiouYoungs2014 has no region "
                                          "{region}", {"region": self.gmm_region}),
                 loc=("gmm_region",), input=self.gmm_region)])
+        period = imt_period(self.imt)
+        if period and not 0.01 <= period <= _MAX_PERIOD_S[self.gmm]:
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=PydanticCustomError("imt", "{gmm} gives SA for 0.01-{hi} s, not {t} s",
+                                         {"gmm": self.gmm, "hi": _MAX_PERIOD_S[self.gmm],
+                                          "t": period}),
+                loc=("imt",), input=self.imt)])
         checks = [("magnitude_mw", self.magnitude_mw, "mag"), ("vs30_m_s", self.vs30_m_s, "v_s30")]
         for field, value, key in checks:
             lo, hi = limits[key]
@@ -267,7 +290,8 @@ def joyner_boore_km(site: SiteGeometry, traces_m: np.ndarray) -> np.ndarray:
 
 
 def _pygmm_point(gmm: str, magnitude_mw: float, distance_km: float, vs30_m_s: float,
-                 mechanism: str, gmm_region: str) -> tuple[float, float, float]:
+                 mechanism: str, gmm_region: str, imt: str = "PGA"
+                 ) -> tuple[float, float, float]:
     """(ln PGA in g, tau, phi) from one direct pygmm call at Joyner-Boore distance (km).
 
     CY14 also needs R_rup, R_x, dip and Z_tor: the dip is the mechanism's typical
@@ -296,11 +320,42 @@ def _pygmm_point(gmm: str, magnitude_mw: float, distance_km: float, vs30_m_s: fl
         phi = float(np.sqrt(max(model.ln_std_pga**2 - tau**2, 0.0)))
     else:
         tau, phi = float(model._tau[model.INDEX_PGA]), float(model._phi[model.INDEX_PGA])
-    return float(np.log(model.pga)), tau, phi
+    if imt == "PGA":
+        return float(np.log(model.pga)), tau, phi
+    # PGV (cm/s) or SA(T) (g): the GMM's median and total sigma; tau and phi split
+    # in PGA's proportion (approximation: the between/within split varies little
+    # with period in these models)
+    if imt == "PGV":
+        ln_value, sigma = float(np.log(model.pgv)), float(model.ln_std_pgv)
+    else:
+        period = imt_period(imt)
+        ln_value = float(np.log(model.interp_spec_accels([period])[0]))
+        sigma = float(model.interp_ln_stds([period])[0])
+    share = tau / np.hypot(tau, phi)
+    return ln_value, sigma * share, sigma * float(np.sqrt(1 - share ** 2))
+
+
+def imt_period(imt: str) -> float:
+    """The period (s) of an ``SA(T)`` intensity measure; 0 for PGA/PGV."""
+    match = re.fullmatch(r"SA\((\d+(?:\.\d+)?)\)", imt)
+    return float(match.group(1)) if match else 0.0
+
+
+def imt_unit(imt: str) -> str:
+    """Unit of an intensity measure: g for PGA and SA, cm/s for PGV."""
+    return "cm/s" if imt == "PGV" else "g"
+
+
+def imt_correlation_range_km(imt: str) -> float:
+    """Jayaram & Baker (2009) range b (km) of the within-event correlation, clustered
+    Vs30 case: 8.5 + 17.2 T for T < 1 s, 22.0 + 3.7 T for T >= 1 s (PGA: T = 0).
+    PGV: as SA(0.5 s) (assumption; they give no PGV value)."""
+    period = 0.5 if imt == "PGV" else imt_period(imt)
+    return 8.5 + 17.2 * period if period < 1.0 else 22.0 + 3.7 * period
 
 
 def median_ln_pga(gmm: str, magnitude_mw: float, distance_km: np.ndarray, vs30_m_s: float,
-                  mechanism: str, gmm_region: str = "italy"
+                  mechanism: str, gmm_region: str = "italy", imt: str = "PGA"
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Median ln PGA (g), tau and phi at Joyner-Boore distances (any shape, km).
 
@@ -310,7 +365,7 @@ def median_ln_pga(gmm: str, magnitude_mw: float, distance_km: np.ndarray, vs30_m
     distance_km = np.asarray(distance_km, dtype=float)
     top = max(float(np.max(distance_km, initial=0.0)), 1.0)
     grid = np.expm1(np.linspace(0.0, np.log1p(top), _N_DISTANCES))
-    table = np.array([_pygmm_point(gmm, magnitude_mw, d, vs30_m_s, mechanism, gmm_region)
+    table = np.array([_pygmm_point(gmm, magnitude_mw, d, vs30_m_s, mechanism, gmm_region, imt)
                       for d in grid])
     x, xs = np.log1p(grid), np.log1p(distance_km)
     return tuple(np.interp(xs, x, table[:, k]) for k in range(3))  # type: ignore[return-value]
@@ -401,7 +456,7 @@ def _check_distance(gmm: str, distance_km: np.ndarray, field: str, magnitude_mw:
 
 
 def ln_pga_median(distance_km: np.ndarray, vs30: np.ndarray, gmm: str, magnitude_mw: float,
-                  mechanism: str, gmm_region: str) -> tuple[np.ndarray, ...]:
+                  mechanism: str, gmm_region: str, imt: str = "PGA") -> tuple[np.ndarray, ...]:
     """Median ln PGA, tau, phi for one magnitude: arrays shaped like distance_km (E × M);
     vs30 (M,) per asset."""
     mu = np.empty_like(distance_km)
@@ -410,14 +465,15 @@ def ln_pga_median(distance_km: np.ndarray, vs30: np.ndarray, gmm: str, magnitude
     for v in np.unique(vs30):
         cols = vs30 == v
         m, t, p = median_ln_pga(gmm, magnitude_mw, distance_km[:, cols], float(v), mechanism,
-                                gmm_region)
+                                gmm_region, imt)
         mu[:, cols], tau[:, cols], phi[:, cols] = m, t, p
     return mu, tau, phi
 
 
-def _to_intensity(ln_pga: np.ndarray) -> sparse.csr_matrix:
+def _to_intensity(ln_pga: np.ndarray, imt: str = "PGA") -> sparse.csr_matrix:
     pga = np.exp(ln_pga)
-    pga[pga < MIN_PGA_G] = 0.0
+    # below 0.001 g (or 0.1 cm/s for PGV) is stored as 0: not exposed
+    pga[pga < (0.1 if imt == "PGV" else MIN_PGA_G)] = 0.0
     return sparse.csr_matrix(pga.astype(np.float32))
 
 
@@ -449,20 +505,25 @@ def scenario_event_set(assets: gpd.GeoDataFrame, p: EarthquakeParameters,
     if (lo is not None and vs30.min() < lo) or (hi is not None and vs30.max() > hi):
         raise CascadaInputError(f"asset vs30_m_s outside {p.gmm}'s range {lo}-{hi} m/s",
                                 field="vs30_m_s")
-    mu, tau, phi = ln_pga_median(rjb, vs30, p.gmm, p.magnitude_mw, p.mechanism, p.gmm_region)
+    mu, tau, phi = ln_pga_median(rjb, vs30, p.gmm, p.magnitude_mw, p.mechanism, p.gmm_region,
+                                 p.imt)
     n = 1 if p.median_only else p.n_realisations
     if p.median_only:
         ln_pga = mu
     else:
         between = rng.standard_normal((n, 1))
-        within = ResidualField(site.points_m, p.correlation_range_km).draw(rng, n)
+        b = (p.correlation_range_km if p.correlation_range_km is not None
+             else imt_correlation_range_km(p.imt))
+        within = ResidualField(site.points_m, b).draw(rng, n)
         ln_pga = mu + tau * between + phi * within
     ids = ([f"{p.event_name}-median"] if p.median_only
            else [f"{p.event_name}-r{i:03d}" for i in range(n)])
     events = pd.DataFrame({"event_id": ids, "hazard": "earthquake",
                            "annual_rate": p.annual_rate / n})
-    return EventSet(intensity=_to_intensity(ln_pga), asset_ids=assets["asset_id"].to_numpy(),
+    return EventSet(intensity=_to_intensity(ln_pga, p.imt),
+                    asset_ids=assets["asset_id"].to_numpy(),
                     events=events, metadata={"hazard": "earthquake", "gmm": p.gmm,
+                                             "imt": p.imt, "imt_unit": imt_unit(p.imt),
                                              "parameters": p.model_dump(), **site_info})
 
 

@@ -221,6 +221,9 @@ def _entry_eventset(entry: EventSetInput, entry_id: str, scenario: RiskScenario,
     if not (es.events["hazard"] == entry.hazard).all():
         raise CascadaInputError(f"the event set holds {sorted(set(es.events['hazard']))}",
                                 file=source, field="hazard")
+    if es.metadata.get("imt", "PGA") != "PGA":
+        raise CascadaInputError(f"the fragility curves use PGA, this event set holds "
+                                f"{es.metadata['imt']}", file=source, field="imt")
     return es
 
 

@@ -275,6 +275,14 @@ def run_scenario(
                           balance_table(water, balance) if balance is not None else None)
 
 
+def _check_imt(es: EventSet, field: str) -> None:
+    """Damage needs the intensity measure the fragility curves use (PGA for earthquakes)."""
+    imt = es.metadata.get("imt", "PGA")
+    if imt != "PGA":
+        raise CascadaInputError(f"the fragility curves use PGA, this event set holds {imt}",
+                                field=field, hint="compute PGA for damage (imt = \"PGA\")")
+
+
 def _capacity_factor(eventsets: list[EventSet], types: np.ndarray) -> np.ndarray | None:
     """Share of normal yield left per asset (0..1) from the scenario's droughts, or None.
 
@@ -344,6 +352,7 @@ def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
             if hazard.event_set is not None:
                 path = scenario.resolve(hazard.event_set)
                 es = _aligned_eventset(read_eventset(path), assets, path)
+                _check_imt(es, f"{field}.event_set")
                 if not (es.events["hazard"] == hazard.hazard).all():
                     raise CascadaInputError(
                         f"the event set holds {sorted(set(es.events['hazard']))}, "
@@ -374,6 +383,7 @@ def _hazard_eventsets(scenario: Scenario, assets: gpd.GeoDataFrame, seeds,
                 es = model.event_set(assets, parameters, np.random.default_rng(seed))
                 if chosen is not None:
                     es.metadata["most_critical"] = chosen
+                _check_imt(es, f"{field}.parameters.imt")
                 es.metadata.setdefault("parameters", parameters.model_dump(mode="json"))
                 if people is not None and len(people):
                     exposed = model.people_exposed(people, assets, parameters)
