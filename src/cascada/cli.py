@@ -280,9 +280,16 @@ def hazard_cmd(
     console.print(
         f"{name}: {events.n_events} event(s) × {events.n_assets:,} assets, "
         f"{int(exposed.sum()):,} exposed asset-events, max intensity "
-        f"{events.intensity.max() if events.intensity.nnz else 0:.3g} {model.unit} "
+        f"{events.intensity.max() if events.intensity.nnz else 0:.3g} "
+        f"{_unit_label(model.unit, events.metadata)} "
         f"→ {output} in {time.perf_counter() - start:.1f} s"
     )
+
+
+def _unit_label(unit: str, metadata: dict) -> str:
+    """The event set's unit: the model's, or its intensity measure's (e.g. SA(1.0) g)."""
+    imt = metadata.get("imt")
+    return f"{imt} {metadata.get('imt_unit', '')}".strip() if imt else unit
 
 
 # --------------------------------------------------------------------------- run / report
