@@ -140,7 +140,7 @@ export async function projectView(main, { projectId, runId, me, setCrumbs }) {
   const risk = riskPanel({ state, view, onPick: (id) => focusAsset(id), onReady: (hasAssets) => { if (hasAssets) { enableMode("eai"); setMode("eai"); } } });
   const downloads = downloadsPanel({ base });
   const measures = section("measures", "Measures",
-    h("p.note", "Measures (benefit–cost table, frontier) are not in the engine yet; this view will come with them."));
+    h("p.note", "Measures (benefit–cost table, frontier) are appraised from the command line for now: cascada measures compare RISK.toml MEASURES.toml --budget … writes a report; this view will show them."));
   results.append(timeline.element, risk.element, downloads.element, measures);
 
   async function showRun(run) {
