@@ -98,7 +98,8 @@ def _results_table(tables) -> Table:
 
 @clear_errors
 def risk_command(
-    scenario: Annotated[Path, typer.Argument(help="risk scenario file (.toml, [risk] table)")],
+    scenario: Annotated[Path | None, typer.Argument(
+        help="risk scenario file (.toml, [risk] table); not needed with --resume")] = None,
     samples: Annotated[int | None, typer.Option(help="damage samples per event")] = None,
     workers: Annotated[int, typer.Option(help="local worker processes (Dask LocalCluster; "
                                               "1 = serial)")] = 1,
@@ -111,30 +112,70 @@ def risk_command(
     seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="run folder (default runs/<name>-<time>)")] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="finish an interrupted run: RUN is the run folder it was writing (its "
+             "finished blocks are in RUN.partial/)", metavar="RUN")] = None,
     report: Annotated[bool, typer.Option(help="write report.html")] = True,
 ) -> None:
-    """Probabilistic risk: event sets × Monte Carlo → EAI, EP curves; writes a run folder."""
+    """Probabilistic risk: event sets × Monte Carlo → EAI, EP curves; writes a run folder.
+
+    Finished event blocks are kept in RUN.partial/ while the run goes; RUN appears
+    only when the run is complete. An interrupted run continues with --resume RUN.
+    """
+    from cascada.datafile import sha256_file
+    from cascada.errors import CascadaInputError
     from cascada.region.io import read_region
     from cascada.report.risk import write_risk_report
     from cascada.risk.backends import close_backend, make_backend
     from cascada.risk.eventsets import build_eventset, read_risk_scenario
     from cascada.risk.metrics import risk_tables
     from cascada.risk.montecarlo import run_risk
+    from cascada.risk.resume import BlockFolder, eventset_digest, partial_folder, read_request
     from cascada.store.duckdb_store import register_run, write_tables
     from cascada.store.runfolder import default_run_dir
 
+    if resume is not None:
+        if output is not None and Path(output).resolve() != Path(resume).resolve():
+            raise CascadaInputError("--output and --resume name different run folders",
+                                    field="output")
+        if Path(resume).exists():
+            raise CascadaInputError("this run is already complete", file=resume,
+                                    field="resume")
+        request = read_request(resume)
+        scenario = scenario or Path(request["scenario"])
+        samples = samples if samples is not None else request.get("samples")
+        seed = seed if seed is not None else request.get("seed")
+        events = events if events is not None else request.get("events")
+    elif scenario is None:
+        raise CascadaInputError("give a risk scenario file (or --resume RUN)", field="scenario")
     sc = read_risk_scenario(scenario)
     overrides = {k: v for k, v in (("seed", seed), ("samples", samples)) if v is not None}
     if overrides:
         sc = sc.model_copy(update={"risk": sc.risk.model_copy(update=overrides)})
     settings = sc.risk
-    destination = output or default_run_dir(settings.name)
+    destination = Path(resume or output or default_run_dir(settings.name))
+    if resume is None and partial_folder(destination).exists():
+        raise CascadaInputError("an unfinished run of this folder is in the way",
+                                file=partial_folder(destination),
+                                hint=f"continue it with --resume {destination}, or remove it")
+    if resume is None and destination.exists():
+        raise CascadaInputError("output folder already exists", file=destination,
+                                hint="choose another --output, or remove the folder")
     start = time.perf_counter()
     err_console.print("· reading region and building event sets", highlight=False)
-    region = read_region(sc.resolve(settings.region))
+    region_path = sc.resolve(settings.region)
+    region = read_region(region_path)
     eventset = build_eventset(sc, region, max_events=events)
     err_console.print(f"· {eventset.n_events} events × {settings.samples} samples",
                       highlight=False)
+    store = BlockFolder(
+        partial_folder(destination),
+        fingerprint={"seed": settings.seed, "samples": settings.samples,
+                     "hours": settings.hours, "events_per_block": settings.events_per_block,
+                     "events": eventset_digest(eventset),
+                     "region": sha256_file(region_path) if region_path.is_file() else ""},
+        request={"scenario": str(Path(scenario).resolve()), "samples": samples, "seed": seed,
+                 "events": events})
     chosen = make_backend(workers, scheduler, backend)
     progress = Progress(TextColumn("event blocks"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -148,13 +189,18 @@ def risk_command(
 
             result = run_risk(region, eventset, settings.samples, settings.hours,
                               settings.seed, chosen, events_per_block=settings.events_per_block,
-                              progress=tick)
+                              progress=tick, block_store=store)
     finally:
         close_backend(chosen)
+    if result.metadata.get("blocks_resumed"):
+        err_console.print(f"· resumed: {result.metadata['blocks_resumed']} of "
+                          f"{result.metadata['blocks']} blocks were already done",
+                          highlight=False)
     result.events["source"] = eventset.events["source"].to_numpy()
     tables = risk_tables(result, region.assets, settings.bootstrap)
     summary = risk_summary(sc, region, eventset, result, tables, type(chosen).__name__)
     write_tables(tables, summary, destination, report=write_risk_report if report else None)
+    store.remove()
     try:
         register_run(destination)
     except ImportError:  # no duckdb: the run folder is complete without the index
