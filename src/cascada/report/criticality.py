@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from cascada.errors import CascadaInputError
@@ -27,24 +26,10 @@ TOP = 20
 
 
 def _map_png(assets: gpd.GeoDataFrame) -> bytes:
-    """Assets sized and coloured by people left on a single supplier (N-1)."""
-    figure = figures.new_figure(9.0, 8.0)
-    ax = figure.subplots()
-    extent = figures.map_extent(assets, None)
+    """Assets sized and coloured by people cut off or left on a single supplier (N-1)."""
     value = (assets["people_affected"] + assets["people_single_supply"]).to_numpy(float)
-    quiet = value <= 0
-    points = assets.geometry.representative_point()
-    ax.scatter(points.x[quiet], points.y[quiet], s=2, color="#cfd5da", zorder=1)
-    if (~quiet).any():
-        size = 6 + 80 * np.sqrt(value[~quiet] / value.max())
-        shown = ax.scatter(points.x[~quiet], points.y[~quiet], s=size,
-                           c=np.log10(value[~quiet]), cmap="viridis_r", zorder=2,
-                           edgecolors="none")
-        bar = figure.colorbar(shown, ax=ax, shrink=0.6)
-        bar.set_label("people cut off or left on one supplier, log10")
-    figures._style_map_axes(ax, extent, labels=True)
-    figures._credit(ax)
-    return figures.to_png(figure)
+    return figures.value_map_png(assets, value, "people cut off or left on one supplier, log10",
+                                 cmap="viridis_r", max_size=80.0)
 
 
 def render_criticality_report(folder: Path) -> str:

@@ -476,3 +476,29 @@ def service_hours_png(
     bar.set_label("Mean hours without service (grey: none)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
     return to_png(figure)
+
+
+def value_map_png(assets: gpd.GeoDataFrame, values: np.ndarray, label: str,
+                  cmap: str = "inferno_r", max_size: float = 60.0) -> bytes:
+    """Assets sized and coloured (log10) by a non-negative value; grey where it is 0.
+
+    assets: GeoDataFrame in EPSG:4326; values: one per asset (any unit, named
+    in ``label``, the colour bar's title). No map tiles: the assets are the map.
+    """
+    figure = new_figure(9.0, 8.0)
+    ax = figure.subplots()
+    extent = map_extent(assets, None)
+    values = np.asarray(values, dtype=float)
+    quiet = ~(values > 0)
+    points = assets.geometry.representative_point()
+    ax.scatter(points.x[quiet], points.y[quiet], s=2, color="#cfd5da", zorder=1)
+    if (~quiet).any():
+        size = 6 + max_size * np.sqrt(values[~quiet] / values.max())
+        shown = ax.scatter(points.x[~quiet], points.y[~quiet], s=size,
+                           c=np.log10(values[~quiet]), cmap=cmap, zorder=2, edgecolors="none")
+        bar = figure.colorbar(shown, ax=ax, shrink=0.6)
+        bar.set_label(label)
+    _style_map_axes(ax, extent, labels=True)
+    _credit(ax)
+    return to_png(figure)
+

@@ -82,22 +82,8 @@ def _convergence_png(convergence: pd.DataFrame, impact: str) -> bytes:
 
 def _asset_map_png(assets: gpd.GeoDataFrame) -> bytes:
     """Assets coloured and sized by expected annual loss (EUR/yr); no map tiles."""
-    figure = figures.new_figure(9.0, 8.0)
-    ax = figure.subplots()
-    extent = figures.map_extent(assets, None)
-    loss = assets["expected_annual_loss_eur"].to_numpy(float)
-    quiet = loss <= 0
-    points = assets.geometry.representative_point()
-    ax.scatter(points.x[quiet], points.y[quiet], s=2, color="#cfd5da", zorder=1)
-    if (~quiet).any():
-        size = 6 + 60 * np.sqrt(loss[~quiet] / loss.max())
-        shown = ax.scatter(points.x[~quiet], points.y[~quiet], s=size, c=np.log10(loss[~quiet]),
-                           cmap="inferno_r", zorder=2, edgecolors="none")
-        bar = figure.colorbar(shown, ax=ax, shrink=0.6)
-        bar.set_label("expected annual loss, log10 EUR/yr")
-    figures._style_map_axes(ax, extent, labels=True)
-    figures._credit(ax)
-    return figures.to_png(figure)
+    return figures.value_map_png(assets, assets["expected_annual_loss_eur"].to_numpy(float),
+                                 "expected annual loss, log10 EUR/yr")
 
 
 def render_risk_report(run_dir: Path) -> str:
