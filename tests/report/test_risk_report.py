@@ -26,7 +26,8 @@ def risk_run(tiny_region, tmp_path):
     rng = np.random.default_rng(4)
     intensity = rng.uniform(0.0, 0.6, (4, tiny_region.n_assets))
     es = EventSet(sparse.csr_matrix(intensity), tiny_region.assets["asset_id"].to_numpy(),
-                  pd.DataFrame({"hazard": "earthquake", "annual_rate": [0.01, 0.02, 0.03, 0.04]}))
+                  pd.DataFrame({"hazard": ["earthquake", "earthquake", "flood", "flood"],
+                                "annual_rate": [0.01, 0.02, 0.03, 0.04]}))
     result = run_risk(tiny_region, es, 16, 24, seed=1, events_per_block=2)
     tables = risk_tables(result, tiny_region.assets, n_bootstrap=5)
     summary = {"kind": "risk", "scenario": "tiny-risk", "seed": 1, "samples": 16, "hours": 24,
@@ -40,6 +41,7 @@ def test_risk_report_is_self_contained(risk_run):
     html = report.read_text(encoding="utf-8")
     assert "Expected annual impact" in html and "Exceedance curves" in html
     assert "Synthetic input" in html and "test events" in html
+    assert "Loss exceedance curves by hazard" in html and "By sector" in html
     assert not re.search(r'(src|href)="https?://', html)
     images = re.findall(r'data:image/png;base64,([A-Za-z0-9+/=]+)', html)
     assert len(images) >= 3

@@ -66,6 +66,49 @@ def _ep_png(ep: pd.DataFrame, unit: str, impacts: list[str]) -> bytes:
     return figures.to_png(figure)
 
 
+def _ep_by_hazard_png(ep: pd.DataFrame, impact: str, unit: str) -> bytes:
+    """One impact against return period, a line per hazard and one for all hazards."""
+    figure = figures.new_figure(9.0, 4.2)
+    ax = figure.subplots()
+    rows = ep[(ep["impact"] == impact) & np.isfinite(ep["return_period_years"])
+              & (ep["impact_value"] > 0)]
+    for i, (hazard, part) in enumerate(sorted(rows.groupby("hazard"),
+                                              key=lambda kv: kv[0] != "all")):
+        part = part.sort_values("return_period_years")
+        ax.step(part["return_period_years"], part["impact_value"], where="post",
+                label=str(hazard), linewidth=2.4 if hazard == "all" else 1.4,
+                color="#222222" if hazard == "all" else figures.service_colour(str(hazard), i))
+    ax.set_xscale("log")
+    ax.set_xlabel("Return period (years)")
+    ax.set_ylabel(unit)
+    ax.grid(True, which="both", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, frameon=False)
+    return figures.to_png(figure)
+
+
+def _sector_rows(sectors: pd.DataFrame) -> list[tuple[str, ...]]:
+    """EAI by sector (all hazards), largest loss first, with each hazard's share."""
+    hazards = [h for h in sectors["hazard"].unique() if h != "all"]
+    total = sectors[sectors["hazard"] == "all"].set_index("sector")
+    rows = []
+    for sector, r in total.sort_values("expected_annual_loss_eur", ascending=False).iterrows():
+        if r.expected_annual_loss_eur <= 0 and r.expected_annual_down_hours <= 0:
+            continue
+        shares = []
+        for hazard in hazards:
+            part = sectors[(sectors["sector"] == sector) & (sectors["hazard"] == hazard)]
+            if len(part) and r.expected_annual_loss_eur > 0:
+                share = float(part["expected_annual_loss_eur"].iloc[0]) / \
+                    r.expected_annual_loss_eur
+                if share > 0:
+                    shares.append(f"{hazard} {share:.0%}")
+        rows.append((str(sector), format_eur(r.expected_annual_loss_eur),
+                     f"{r.expected_annual_down_hours:.3g} h",
+                     format_count(r.expected_annual_people_hours_served), ", ".join(shares)))
+    return rows
+
+
 def _convergence_png(convergence: pd.DataFrame, impact: str) -> bytes:
     figure = figures.new_figure(9.0, 3.0)
     ax = figure.subplots()
@@ -142,11 +185,24 @@ def render_risk_report(run_dir: Path) -> str:
         parts.append(_figure(_ep_png(ep, "EUR", ["direct_loss_eur"]),
                              "Loss exceedance curve", "Direct loss (EUR) against return "
                              "period, all hazards."))
+        if (ep["hazard"] != "all").any() and ep["hazard"].nunique() > 2:
+            parts.append(_figure(_ep_by_hazard_png(ep, "direct_loss_eur", "EUR"),
+                                 "Loss exceedance curves by hazard",
+                                 "Direct loss (EUR) against return period, each hazard alone "
+                                 "and all together."))
         services = [i for i in ep["impact"].unique() if i.startswith("people_hours_")]
         if services:
             parts.append(_figure(_ep_png(ep, "people-hours", services),
                                  "People-hours exceedance curves", "People-hours without "
                                  "each service against return period, all hazards."))
+    sectors = _read(run_dir, "sector_eai")
+    if sectors is not None and len(sectors):
+        rows = _sector_rows(sectors)
+        if rows:
+            parts.append("<h2>By sector</h2>")
+            parts.append(_table(("Sector", "Expected annual loss", "Down-hours per year",
+                                 "People-hours served by assets down, per year",
+                                 "Share of loss by hazard"), rows, numeric_from=1))
     if assets is not None and len(assets):
         parts.append("<h2>Where the risk sits</h2>")
         parts.append(_figure(_asset_map_png(assets), "Map of expected annual loss",
