@@ -9,25 +9,52 @@ The pipeline, each stage a function of plain columnar data::
     Region → EventSet → damage → cascade → impact → (risk, measures)
 """
 
+from importlib import import_module as _import_module
 from importlib import metadata as _metadata
 
-from cascada.cascade import CascadeState, CompiledGraph, compile_graph, propagate
-from cascada.errors import CascadaInputError, MissingExtraError
-from cascada.hazards.eventset import HAZARD_UNITS, EventSet
-from cascada.hazards.footprint import footprint_eventset
-from cascada.impact.people import ServiceLinks, people_without_service
-from cascada.region.catalogue import AssetTypeCatalogue, load_asset_types
-from cascada.region.io import read_region, write_region
-from cascada.region.model import Region
-from cascada.risk.config import Scenario, read_scenario
-from cascada.risk.scenario import ScenarioResult, run_scenario
-from cascada.store.runfolder import write_run
-from cascada.vulnerability import (
-    FragilityCatalogue,
-    load_fragility,
-    sample_damage_states,
-    sample_repair_hours,
-)
+#: public name → module that defines it; imported on first use (PEP 562), so
+#: ``import cascada`` and ``cascada --help`` stay fast
+_EXPORTS = {
+    "CascadeState": "cascada.cascade",
+    "CompiledGraph": "cascada.cascade",
+    "compile_graph": "cascada.cascade",
+    "propagate": "cascada.cascade",
+    "CascadaInputError": "cascada.errors",
+    "MissingExtraError": "cascada.errors",
+    "HAZARD_UNITS": "cascada.hazards.eventset",
+    "EventSet": "cascada.hazards.eventset",
+    "footprint_eventset": "cascada.hazards.footprint",
+    "ServiceLinks": "cascada.impact.people",
+    "people_without_service": "cascada.impact.people",
+    "AssetTypeCatalogue": "cascada.region.catalogue",
+    "load_asset_types": "cascada.region.catalogue",
+    "read_region": "cascada.region.io",
+    "write_region": "cascada.region.io",
+    "Region": "cascada.region.model",
+    "Scenario": "cascada.risk.config",
+    "read_scenario": "cascada.risk.config",
+    "ScenarioResult": "cascada.risk.scenario",
+    "run_scenario": "cascada.risk.scenario",
+    "write_run": "cascada.store.runfolder",
+    "FragilityCatalogue": "cascada.vulnerability",
+    "load_fragility": "cascada.vulnerability",
+    "sample_damage_states": "cascada.vulnerability",
+    "sample_repair_hours": "cascada.vulnerability",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cascada' has no attribute {name!r}")
+    value = getattr(_import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 try:
     __version__ = _metadata.version("cascada")
