@@ -15,6 +15,7 @@ from cascada.cascade import (
     propagate_sparse,
     sample_mask,
 )
+from cascada.cascade.sparse import propagate_sparse_summary
 
 from .test_propagate import ONSET_CHOICES, REPAIR_CHOICES, SETTINGS, _table, damage, networks
 
@@ -40,7 +41,28 @@ def _check(graph, repair, hours, onset=None, workspace=None):
     np.testing.assert_array_equal(total, np.bitwise_count(down).sum(axis=0))
     np.testing.assert_array_equal(ever, np.bitwise_count(np.bitwise_or.reduce(down, axis=0)))
     np.testing.assert_array_equal(per_sample, dense.down_hours()[:, affected])
+    _check_summary(graph, repair, hours, onset, workspace, cols, dense, affected)
     return sparse
+
+
+def _check_summary(graph, repair, hours, onset, workspace, cols, dense, affected):
+    """The summary: the core's words as the dense ones; per leaf its totals and
+    its weighted per-sample down hours."""
+    mask = sample_mask(repair.shape[0])
+    weights = np.arange(2 * graph.n_assets, dtype=np.float64).reshape(2, -1) % 7
+    core, leaves = propagate_sparse_summary(graph, cols, repair[:, cols], hours,
+                                            None if onset is None else onset[:, cols],
+                                            workspace, weights)
+    is_leaf = np.diff(graph.supplier_group_ptr) == 0
+    np.testing.assert_array_equal(core.assets, affected[~is_leaf[affected]])
+    np.testing.assert_array_equal(core.to_dense()[:, core.assets], dense.working[:, core.assets])
+    np.testing.assert_array_equal(np.sort(leaves.assets), affected[is_leaf[affected]])
+    down = ~dense.working[:, leaves.assets] & mask
+    np.testing.assert_array_equal(leaves.down_total, np.bitwise_count(down).sum(axis=0))
+    np.testing.assert_array_equal(leaves.ever_down,
+                                  np.bitwise_count(np.bitwise_or.reduce(down, axis=0)))
+    hours_down = dense.down_hours()[:, leaves.assets].astype(np.float64)  # [S, leaves]
+    np.testing.assert_array_equal(leaves.people, weights[:, leaves.assets] @ hours_down.T)
 
 
 @SETTINGS
@@ -113,3 +135,5 @@ def test_sparse_bad_input() -> None:
     with pytest.raises(ValueError, match="another graph"):
         propagate_sparse(graph, [0], np.ones((1, 1), np.float32),
                          workspace=SparseWorkspace(other))
+    with pytest.raises(ValueError, match="weights"):
+        propagate_sparse_summary(graph, [0], np.ones((1, 1), np.float32), weights=np.ones(2))

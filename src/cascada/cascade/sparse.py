@@ -564,6 +564,21 @@ def propagate_sparse(
     Returns the affected assets' words; ``result.to_dense()`` equals
     ``propagate(graph, dense_repair, hours, dense_onset).working``.
     """
+    assets, repair, onset, n_samples = _check(graph, damaged_assets, repair_hours,
+                                              onset_hours)
+    if hours < 1:
+        raise ValueError(f"hours must be >= 1, got {hours}")
+    ws = workspace if workspace is not None else SparseWorkspace(graph)
+    core, leaves = _run(graph, ws, assets, repair, onset, hours, False, _NO_WEIGHTS,
+                        _NO_WEIGHTS)
+    merged = merge_changes(*core, *leaves[:3])
+    return SparseCascade(*merged, n_samples=n_samples, hours=hours, n_assets=graph.n_assets)
+
+
+_NO_WEIGHTS = np.zeros((0, 0))
+
+
+def _check(graph, damaged_assets, repair_hours, onset_hours):
     assets = np.ascontiguousarray(np.asarray(damaged_assets, dtype=np.int32).reshape(-1))
     repair = np.asarray(repair_hours, dtype=np.float32)
     if repair.ndim == 1:
@@ -574,8 +589,6 @@ def propagate_sparse(
     n_samples = repair.shape[0]
     if not 1 <= n_samples <= WORD_BITS:
         raise ValueError(f"propagate_sparse takes 1 to 64 samples, got {n_samples}")
-    if hours < 1:
-        raise ValueError(f"hours must be >= 1, got {hours}")
     if len(assets) and (assets.min() < 0 or assets.max() >= graph.n_assets):
         raise ValueError("damaged_assets must be positions in 0..n_assets-1")
     if len(np.unique(assets)) != len(assets):
@@ -590,10 +603,14 @@ def propagate_sparse(
                                      .reshape(repair.shape))
         if np.isnan(onset).any():
             raise ValueError("onset_hours contains NaN")
-    ws = workspace if workspace is not None else SparseWorkspace(graph)
+    return assets, repair, onset, n_samples
+
+
+def _run(graph, ws, assets, repair, onset, hours, summary, weights, people_out):
+    """The core kernel, then the leaves (their change log, or their summary)."""
     if ws.n_assets != graph.n_assets or ws.n_groups != graph.n_groups:
         raise ValueError("the workspace was built for another graph")
-    mask = sample_mask(n_samples)
+    mask = sample_mask(repair.shape[0])
     ws.set_mask(mask)
     out = _propagate_sparse_kernel(
         graph.group_consumer, graph.group_k, graph.group_backup_hours, graph.group_ptr,
@@ -610,6 +627,51 @@ def propagate_sparse(
         graph.group_supplier, graph.asset_group_ptr, graph.asset_group,
         graph.supplier_group_ptr, graph.supplier_group, graph.max_k, ws.is_leaf,
         ws.max_in, *out, assets, repair, onset, hours, mask,
-        ws.position, ws.is_candidate, ws.candidates)
-    merged = merge_changes(*out, *leaves)
-    return SparseCascade(*merged, n_samples=n_samples, hours=hours, n_assets=graph.n_assets)
+        ws.position, ws.is_candidate, ws.candidates, summary, weights, people_out)
+    return out, leaves
+
+
+@dataclass(frozen=True, eq=False)
+class LeafSummary:
+    """What :func:`propagate_sparse_summary` keeps of the affected leaves.
+
+    assets: int32 [affected leaves] (in no particular order); down_total: int64,
+    down sample-hours summed over the samples; ever_down: int64, samples down in
+    at least one hour; people: float64 [weights, n_samples], Σ over the leaves of
+    ``weights[j, leaf]`` × the leaf's down hours in each sample.
+    """
+
+    assets: np.ndarray
+    down_total: np.ndarray
+    ever_down: np.ndarray
+    people: np.ndarray
+
+
+def propagate_sparse_summary(
+    graph: CompiledGraph,
+    damaged_assets: np.ndarray,
+    repair_hours: np.ndarray,
+    hours: int = 168,
+    onset_hours: np.ndarray | None = None,
+    workspace: SparseWorkspace | None = None,
+    weights: np.ndarray | None = None,
+) -> tuple[SparseCascade, LeafSummary]:
+    """:func:`propagate_sparse` without the leaves' change lists (most of a large
+    cascade's output, which few callers read): the core's words as a
+    :class:`SparseCascade` (the assets that supply someone), and per affected
+    leaf only its down totals and its ``weights``-weighted per-sample down hours
+    (weights: float64 [k, n_assets], e.g. the people served by each asset alone).
+    """
+    assets, repair, onset, n_samples = _check(graph, damaged_assets, repair_hours,
+                                              onset_hours)
+    if hours < 1:
+        raise ValueError(f"hours must be >= 1, got {hours}")
+    weights = (np.zeros((0, graph.n_assets)) if weights is None
+               else np.ascontiguousarray(weights, dtype=np.float64))
+    if weights.ndim != 2 or weights.shape[1] != graph.n_assets:
+        raise ValueError(f"weights must be [k, {graph.n_assets}], got shape {weights.shape}")
+    people = np.zeros((weights.shape[0], n_samples))
+    ws = workspace if workspace is not None else SparseWorkspace(graph)
+    core, leaves = _run(graph, ws, assets, repair, onset, hours, True, weights, people)
+    cascade = SparseCascade(*core, n_samples=n_samples, hours=hours, n_assets=graph.n_assets)
+    return cascade, LeafSummary(*leaves[3:], people=people)

@@ -3,8 +3,11 @@
 Nothing depends on a leaf, so :mod:`cascada.cascade.sparse` resolves the hours'
 fixed points on the *core* (assets that supply someone) only, and this module
 derives each leaf that an event reaches from its suppliers' change lists and
-its own damage, change point to change point, then merges core and leaves into
-one change list per asset.
+its own damage, change point to change point (the work grows with the
+suppliers' changes, not with the hours), then merges core and leaves into one
+change list per asset. Callers that read only per-asset totals ask for a
+summary instead (:func:`cascada.cascade.sparse.propagate_sparse_summary`): no
+leaf change list is written at all, which is most of a large cascade's output.
 """
 
 from __future__ import annotations
@@ -41,6 +44,15 @@ def _k_of_n(value, lo, n, k, scratch):
     return scratch[k]
 
 
+@nb.njit(cache=True, inline="always")
+def _popcount(x):
+    """Set bits of a uint64 (SWAR)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
 @nb.njit(cache=True)
 def derive_leaves(
     group_consumer, group_k, group_backup_hours, group_ptr, group_supplier,
@@ -51,15 +63,22 @@ def derive_leaves(
     position,  # int64 [assets], [-1]
     is_candidate,  # bool [assets], [False]
     candidates,  # int32 [assets], scratch
+    summary,  # bool
+    weights,  # float64 [services, assets] (summary only)
+    people_out,  # float64 [services, samples] (summary only), added to
 ):
     """Leaves fed by an affected core asset, or damaged: each one's words from its
-    suppliers' change lists and its own damage, hour by hour in small local
-    buffers (hours × its suppliers).
+    suppliers' change lists and its own damage, change point to change point.
+
+    summary: instead of the change log, per affected leaf its down sample-hours
+    (Σ over samples) and samples ever down, and ``weights[j, leaf]`` × its
+    per-sample down hours added to ``people_out[j]`` (leaves in the order found).
 
     A leaf works in hour t iff it is intact and each of its groups has k
     working suppliers or backup left; a group uses one hour of backup for every
     hour it is unsatisfied (as in the kernel). Returns the leaves' change log
-    (asset, hour, word), grouped by leaf, each leaf in hour order.
+    (asset, hour, word), grouped by leaf, each leaf in hour order (empty in a
+    summary), then the summary's (asset, down_total, ever_down) (empty if not).
     """
     n_samples = repair_hours.shape[0]
     one = np.uint64(1)
@@ -86,86 +105,38 @@ def derive_leaves(
                 candidates[n_cand] = a
                 n_cand += 1
 
-    # Damaged leaves' own outages: the intact word at hour 0, and later changes as
-    # points (hour, bits, up) grouped by column, in hour order within one (a
-    # counting sort by hour, then a stable one by column).
-    n_cols = damaged_in.shape[0]
-    leaf_cols = np.empty(n_cols, dtype=np.int64)
-    n_leaf_cols = 0
-    for i in range(n_cols):
-        if is_leaf[damaged_in[i]]:
-            leaf_cols[n_leaf_cols] = i
-            n_leaf_cols += 1
-    intact0 = np.empty(n_cols, dtype=np.uint64)
-    intact0[:] = mask
-    per_hour = np.zeros(hours + 1, dtype=np.int64)
-    n_all = 0
-    for s in range(n_samples):
-        bit = one << np.uint64(s)
-        for li in range(n_leaf_cols):
-            i = leaf_cols[li]
-            r = np.ceil(repair_hours[s, i])
-            o = np.ceil(onset_hours[s, i])
-            if r > 0.0 and o < r and o < hours:
-                if o > 0.0:
-                    per_hour[int(o)] += 1
-                    n_all += 1
-                else:
-                    intact0[i] &= ~bit
-                if r < hours:
-                    per_hour[int(r)] += 1
-                    n_all += 1
-    at_hour = np.zeros(hours + 2, dtype=np.int64)
-    for h in range(hours + 1):
-        at_hour[h + 1] = at_hour[h] + per_hour[h]
-    by_hour_col = np.empty(n_all, dtype=np.int64)
-    by_hour_hour = np.empty(n_all, dtype=np.int64)
-    by_hour_bits = np.empty(n_all, dtype=np.uint64)
-    by_hour_up = np.empty(n_all, dtype=np.bool_)
-    if n_all > 0:
-        for s in range(n_samples):
-            bit = one << np.uint64(s)
-            for li in range(n_leaf_cols):
-                i = leaf_cols[li]
-                r = np.ceil(repair_hours[s, i])
-                o = np.ceil(onset_hours[s, i])
-                if r > 0.0 and o < r and o < hours:
-                    if o > 0.0:
-                        h = int(o)
-                        e = at_hour[h]
-                        at_hour[h] = e + 1
-                        by_hour_col[e], by_hour_hour[e] = i, h
-                        by_hour_bits[e], by_hour_up[e] = bit, False
-                    if r < hours:
-                        h = int(r)
-                        e = at_hour[h]
-                        at_hour[h] = e + 1
-                        by_hour_col[e], by_hour_hour[e] = i, h
-                        by_hour_bits[e], by_hour_up[e] = bit, True
-    col_ptr = np.zeros(n_cols + 1, dtype=np.int64)
-    for e in range(n_all):
-        col_ptr[by_hour_col[e] + 1] += 1
-    for i in range(n_cols):
-        col_ptr[i + 1] += col_ptr[i]
-    fill = col_ptr[:-1].copy()
-    point_hour = np.empty(n_all, dtype=np.int64)
-    point_bits = np.empty(n_all, dtype=np.uint64)
-    point_up = np.empty(n_all, dtype=np.bool_)
-    for e in range(n_all):
-        k = fill[by_hour_col[e]]
-        fill[by_hour_col[e]] = k + 1
-        point_hour[k], point_bits[k], point_up[k] = by_hour_hour[e], by_hour_bits[e], by_hour_up[e]
+    # Damaged leaves' own outages, per leaf in the loop below: the bits that go down
+    # and come up in each hour (hours 1..hours-1), and which hours have any.
+    down_at = np.zeros(hours + 1, dtype=np.uint64)
+    up_at = np.zeros(hours + 1, dtype=np.uint64)
+    marked = np.zeros((hours >> 6) + 1, dtype=np.uint64)
 
-    # Per leaf, hour by hour in local buffers (hours × its suppliers: a few KB):
-    # expand each affected supplier's change list, combine k-of-n per group,
-    # charge backups, AND the groups with the leaf's own intact word.
-    value = np.empty((max(max_in, 1), hours), dtype=np.uint64)
-    group_ok = np.empty(hours, dtype=np.uint64)
-    word = np.empty(hours, dtype=np.uint64)
-    column = np.empty(max(max_in, 1), dtype=np.uint64)
-    used = np.zeros(WORD_BITS, dtype=np.int32)
+    n_weights = weights.shape[0] if summary else 0
+    hrs = np.zeros(n_samples, dtype=np.float64)
+    start_hour = np.zeros(n_samples, dtype=np.int64)
+    leaf_asset = np.empty(n_cand if summary else 0, dtype=np.int32)
+    leaf_total = np.empty(n_cand if summary else 0, dtype=np.int64)
+    leaf_ever = np.empty(n_cand if summary else 0, dtype=np.int64)
+    n_leaf = 0
+    # Per leaf, change point to change point (work grows with the suppliers'
+    # changes, not with the hours): merge the affected suppliers' change lists
+    # k-of-n per group, charge a group's backup run by run, then AND the groups'
+    # lists and the leaf's own intact list.
+    width = max(max_in, 1)
+    cursor = np.empty(width, dtype=np.int64)
+    stop = np.empty(width, dtype=np.int64)
+    value = np.empty(width, dtype=np.uint64)
+    g_hour = np.empty(hours + 1, dtype=np.int64)
+    g_word = np.empty(hours + 1, dtype=np.uint64)
+    b_hour = np.empty(hours + 1, dtype=np.int64)
+    b_word = np.empty(hours + 1, dtype=np.uint64)
+    acc_hour = np.empty(hours + 1, dtype=np.int64)
+    acc_word = np.empty(hours + 1, dtype=np.uint64)
+    tmp_hour = np.empty(hours + 1, dtype=np.int64)
+    tmp_word = np.empty(hours + 1, dtype=np.uint64)
+    used = np.zeros(WORD_BITS, dtype=np.int64)
     scratch = np.empty(max_k + 1, dtype=np.uint64)
-    capacity = 1024 + 8 * (core_hour.shape[0] + n_all)  # grows by doubling if short
+    capacity = 0 if summary else 1024 + 8 * core_hour.shape[0]  # grows by doubling if short
     log_asset = np.empty(capacity, dtype=np.int32)
     log_hour = np.empty(capacity, dtype=np.int32)
     log_word = np.empty(capacity, dtype=np.uint64)
@@ -174,16 +145,49 @@ def derive_leaves(
     for ci in range(n_cand):
         c = candidates[ci]
         is_candidate[c] = False
-        # own damage: down in hours ceil(onset) <= t < ceil(repair)
-        intact = mask
+        # own damage: down in hours ceil(onset) <= t < ceil(repair), as a change list
+        n_acc = 0
         q = position[c]
-        ip = 0
-        ip_end = 0
         if q <= -2:
-            ip = col_ptr[-q - 2]
-            ip_end = col_ptr[-q - 1]
-            intact = intact0[-q - 2]
-        have_groups = False
+            col = -q - 2
+            intact = mask
+            for s in range(n_samples):
+                r = np.ceil(repair_hours[s, col])
+                o = np.ceil(onset_hours[s, col])
+                if r > 0.0 and o < r and o < hours:
+                    bit = one << np.uint64(s)
+                    if o <= 0.0:
+                        intact &= ~bit
+                    else:
+                        h = int(o)
+                        down_at[h] |= bit
+                        marked[h >> 6] |= one << np.uint64(h & 63)
+                    if r < hours:
+                        h = int(r)
+                        up_at[h] |= bit
+                        marked[h >> 6] |= one << np.uint64(h & 63)
+            previous = mask
+            if intact != mask:
+                acc_hour[0] = 0
+                acc_word[0] = intact
+                n_acc = 1
+                previous = intact
+            for wi in range(marked.shape[0]):  # marked hours, ascending
+                bits = marked[wi]
+                marked[wi] = zero
+                while bits != zero:
+                    low = bits & (~bits + one)
+                    bits ^= low
+                    h = wi * 64 + int(_popcount(low - one))
+                    # a sample has at most one point an hour: up and down bits disjoint
+                    intact = (intact | up_at[h]) & ~down_at[h]
+                    up_at[h] = zero
+                    down_at[h] = zero
+                    if intact != previous:
+                        acc_hour[n_acc] = h
+                        acc_word[n_acc] = intact
+                        n_acc += 1
+                        previous = intact
         for gi in range(asset_group_ptr[c], asset_group_ptr[c + 1]):
             g = asset_group[gi]
             lo = group_ptr[g]
@@ -194,71 +198,167 @@ def derive_leaves(
                 q = position[group_supplier[lo + j]]
                 if q < 0:  # works throughout
                     continue
-                row = value[n_live]
-                h = 0
-                w = mask
-                for e in range(core_ptr[q], core_ptr[q + 1]):
-                    for t in range(h, core_hour[e]):
-                        row[t] = w
-                    h = core_hour[e]
-                    w = core_word[e]
-                for t in range(h, hours):
-                    row[t] = w
+                cursor[n_live] = core_ptr[q]
+                stop[n_live] = core_ptr[q + 1]
+                value[n_live] = mask
                 n_live += 1
             need = k - (n_sup - n_live)  # suppliers needed among the affected ones
             if need <= 0:
                 continue  # satisfied throughout
-            if need == 1:
-                for t in range(hours):
-                    acc = value[0, t]
-                    for j in range(1, n_live):
-                        acc |= value[j, t]
-                    group_ok[t] = acc & mask
-            elif need == n_live:
-                for t in range(hours):
-                    acc = value[0, t]
-                    for j in range(1, n_live):
-                        acc &= value[j, t]
-                    group_ok[t] = acc & mask
-            else:
-                for t in range(hours):
-                    for j in range(n_live):
-                        column[j] = value[j, t]
-                    group_ok[t] = _k_of_n(column, 0, n_live, need, scratch) & mask
+            n_g = 0
+            previous = mask
+            t = 0
+            if n_live == 1:  # one affected supplier (need is 1): its own list
+                for e in range(cursor[0], stop[0]):
+                    ok = core_word[e] & mask
+                    if ok != previous:
+                        g_hour[n_g] = core_hour[e]
+                        g_word[n_g] = ok
+                        n_g += 1
+                        previous = ok
+                t = hours
+            while t < hours:
+                following = hours
+                for j in range(n_live):
+                    e = cursor[j]
+                    while e < stop[j] and core_hour[e] <= t:
+                        value[j] = core_word[e]
+                        e += 1
+                    cursor[j] = e
+                    if e < stop[j] and core_hour[e] < following:
+                        following = core_hour[e]
+                ok = _k_of_n(value, 0, n_live, need, scratch) & mask
+                if ok != previous:
+                    g_hour[n_g] = t
+                    g_word[n_g] = ok
+                    n_g += 1
+                    previous = ok
+                t = following
+            if n_g == 0:
+                continue
             budget = group_backup_hours[g]
             if budget > 0:  # OK while satisfied or reserve left; unsatisfied hours use it
                 backup_ok = mask
                 for s in range(n_samples):
                     used[s] = 0
-                for t in range(hours):
-                    satisfied = group_ok[t]
-                    group_ok[t] = satisfied | backup_ok
-                    spend = ~satisfied & backup_ok & mask
-                    if spend != zero:
+                n_b = 0
+                previous = mask
+                for i in range(n_g):
+                    t = g_hour[i]
+                    t_end = g_hour[i + 1] if i + 1 < n_g else hours
+                    satisfied = g_word[i]
+                    while t < t_end:
+                        now = (satisfied | backup_ok) & mask
+                        if now != previous:
+                            b_hour[n_b] = t
+                            b_word[n_b] = now
+                            n_b += 1
+                            previous = now
+                        spend = ~satisfied & backup_ok & mask
+                        if spend == zero:
+                            break
+                        step = t_end - t
+                        for s in range(n_samples):
+                            if (spend >> np.uint64(s)) & one:
+                                left = budget - used[s]
+                                if left < step:
+                                    step = left
                         for s in range(n_samples):
                             bit = one << np.uint64(s)
                             if spend & bit:
-                                used[s] += 1
+                                used[s] += step
                                 if used[s] >= budget:
                                     backup_ok &= ~bit
-            if have_groups:
-                for t in range(hours):
-                    word[t] &= group_ok[t]
-            else:
-                for t in range(hours):
-                    word[t] = group_ok[t]
-                have_groups = True
-        if have_groups:  # hour by hour
-            for t in range(hours):
-                while ip < ip_end and point_hour[ip] <= t:
-                    if point_up[ip]:
-                        intact |= point_bits[ip]
-                    else:
-                        intact &= ~point_bits[ip]
-                    ip += 1
-                word[t] &= intact
-        if n_log + hours + 1 > log_asset.shape[0]:  # room for this leaf's changes
-            size = 2 * (n_log + hours + 1)
+                        t += step
+                g_hour, b_hour = b_hour, g_hour
+                g_word, b_word = b_word, g_word
+                n_g = n_b
+            if n_acc == 0:  # acc works throughout: acc = this group's list
+                acc_hour, g_hour = g_hour, acc_hour
+                acc_word, g_word = g_word, acc_word
+                n_acc = n_g
+                continue
+            # acc &= this group's list
+            i = 0
+            j = 0
+            wa = mask
+            wb = mask
+            previous = mask
+            n_tmp = 0
+            while i < n_acc or j < n_g:
+                if j >= n_g or (i < n_acc and acc_hour[i] < g_hour[j]):
+                    t = acc_hour[i]
+                elif i >= n_acc or g_hour[j] < acc_hour[i]:
+                    t = g_hour[j]
+                else:
+                    t = acc_hour[i]
+                if i < n_acc and acc_hour[i] == t:
+                    wa = acc_word[i]
+                    i += 1
+                if j < n_g and g_hour[j] == t:
+                    wb = g_word[j]
+                    j += 1
+                now = wa & wb
+                if now != previous:
+                    tmp_hour[n_tmp] = t
+                    tmp_word[n_tmp] = now
+                    n_tmp += 1
+                    previous = now
+            acc_hour, tmp_hour = tmp_hour, acc_hour
+            acc_word, tmp_word = tmp_word, acc_word
+            n_acc = n_tmp
+        if summary:
+            if n_acc == 0:
+                continue
+            weighted = False
+            for j in range(n_weights):
+                if weights[j, c] != 0.0:
+                    weighted = True
+            total = np.int64(0)
+            seen = zero
+            was_down = zero
+            for i in range(n_acc):
+                until = acc_hour[i + 1] if i + 1 < n_acc else hours
+                down = ~acc_word[i] & mask
+                if weighted:  # per sample: Σ (up hour - down hour), over its toggles
+                    toggled = down ^ was_down
+                    while toggled != zero:
+                        low = toggled & (~toggled + one)
+                        s = _popcount(low - one)
+                        if down & low:
+                            start_hour[s] -= acc_hour[i]
+                        else:
+                            start_hour[s] += acc_hour[i]
+                        toggled ^= low
+                    was_down = down
+                if down == zero:
+                    continue
+                seen |= down
+                run = until - acc_hour[i]
+                total += np.int64(_popcount(down)) * run
+            if weighted:
+                while was_down != zero:  # down at the horizon
+                    low = was_down & (~was_down + one)
+                    start_hour[_popcount(low - one)] += hours
+                    was_down ^= low
+                for s in range(n_samples):
+                    hrs[s] = np.float64(start_hour[s])
+                    start_hour[s] = 0
+            leaf_asset[n_leaf] = c
+            leaf_total[n_leaf] = total
+            leaf_ever[n_leaf] = np.int64(_popcount(seen))
+            n_leaf += 1
+            if weighted:
+                for j in range(n_weights):
+                    w = weights[j, c]
+                    if w != 0.0:
+                        for s in range(n_samples):
+                            people_out[j, s] += w * hrs[s]
+                for s in range(n_samples):
+                    hrs[s] = 0.0
+            continue
+        if n_log + n_acc > log_asset.shape[0]:  # room for this leaf's changes
+            size = 2 * (n_log + n_acc)
             grown_a = np.empty(size, dtype=np.int32)
             grown_h = np.empty(size, dtype=np.int32)
             grown_w = np.empty(size, dtype=np.uint64)
@@ -266,39 +366,18 @@ def derive_leaves(
             grown_h[:n_log] = log_hour[:n_log]
             grown_w[:n_log] = log_word[:n_log]
             log_asset, log_hour, log_word = grown_a, grown_h, grown_w
-        previous = mask
-        if have_groups:
-            for t in range(hours):
-                now = word[t]
-                if now != previous:
-                    log_asset[n_log] = c
-                    log_hour[n_log] = t
-                    log_word[n_log] = now
-                    n_log += 1
-                    previous = now
-        else:  # only its own damage: from one point to the next
-            t = 0
-            while t < hours:
-                while ip < ip_end and point_hour[ip] <= t:
-                    if point_up[ip]:
-                        intact |= point_bits[ip]
-                    else:
-                        intact &= ~point_bits[ip]
-                    ip += 1
-                now = intact & mask
-                if now != previous:
-                    log_asset[n_log] = c
-                    log_hour[n_log] = t
-                    log_word[n_log] = now
-                    n_log += 1
-                    previous = now
-                t = point_hour[ip] if ip < ip_end else hours
+        for i in range(n_acc):
+            log_asset[n_log] = c
+            log_hour[n_log] = acc_hour[i]
+            log_word[n_log] = acc_word[i]
+            n_log += 1
 
     for i in range(n_core):
         position[core_assets[i]] = -1
     for i in range(damaged_in.shape[0]):
         position[damaged_in[i]] = -1
-    return log_asset[:n_log], log_hour[:n_log], log_word[:n_log]
+    return (log_asset[:n_log], log_hour[:n_log], log_word[:n_log],
+            leaf_asset[:n_leaf], leaf_total[:n_leaf], leaf_ever[:n_leaf])
 
 
 @nb.njit(cache=True)

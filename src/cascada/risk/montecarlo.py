@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import sparse, special
 
 from cascada.cascade import CompiledGraph, SparseWorkspace, compile_graph, propagate_sparse
+from cascada.cascade.sparse import propagate_sparse_summary
 from cascada.errors import CascadaInputError
 from cascada.hazards.eventset import HAZARD_UNITS, EventSet
 from cascada.impact.people import ServiceLinks
@@ -408,6 +409,14 @@ def run_block(ctx: RiskContext, annual_rate: np.ndarray, block: EventBlock) -> B
     people_workspace = PeopleWorkspace(ctx.graph.n_assets, ctx.service_index)
     intensity_rows = block.intensity
     empty = np.zeros(0)
+    # Leaves' change lists are most of a large cascade's output; when no person is
+    # linked to a leaf together with other assets, a leaf's people-hours are its own
+    # down hours × the people it serves alone, so its change list is never needed.
+    is_leaf = workspace.is_leaf
+    summarise = not any(np.diff(ctx.service_index[s].asset_ptr)[is_leaf].any()
+                        for s in services)
+    weights = (np.stack([ctx.service_index[s].single_population for s in services])
+               if services else np.zeros((0, ctx.graph.n_assets)))
     for e in range(n_events):
         event = block.start + e
         hazard = ctx.hazards[int(block.hazard_index[e])]
@@ -437,15 +446,28 @@ def run_block(ctx: RiskContext, annual_rate: np.ndarray, block: EventBlock) -> B
         damaged[e] = np.count_nonzero(states) / S
         outage_index, down_total, ever_down = [], [], []
         for lo_s in range(0, S, WORD):
-            cascade = propagate_sparse(ctx.graph, assets, end[lo_s:lo_s + WORD], ctx.hours,
-                                       start_hours[lo_s:lo_s + WORD], workspace)
-            total, ever = cascade.down_totals()
-            outage_index.append(cascade.assets)
-            down_total.append(total)
-            ever_down.append(ever)
+            if summarise:
+                cascade, leaves = propagate_sparse_summary(
+                    ctx.graph, assets, end[lo_s:lo_s + WORD], ctx.hours,
+                    start_hours[lo_s:lo_s + WORD], workspace, weights)
+                total, ever = cascade.down_totals()
+                outage_index.append(np.concatenate([cascade.assets, leaves.assets]))
+                down_total.append(np.concatenate([total, leaves.down_total]))
+                ever_down.append(np.concatenate([ever, leaves.ever_down]))
+            else:
+                cascade = propagate_sparse(ctx.graph, assets, end[lo_s:lo_s + WORD],
+                                           ctx.hours, start_hours[lo_s:lo_s + WORD],
+                                           workspace)
+                total, ever = cascade.down_totals()
+                outage_index.append(cascade.assets)
+                down_total.append(total)
+                ever_down.append(ever)
             for j, service in enumerate(services):
-                people[e, j, lo_s:lo_s + cascade.n_samples] = people_hours(
-                    cascade, ctx.service_index[service], service, people_workspace)
+                hours_without = people_hours(cascade, ctx.service_index[service], service,
+                                             people_workspace)
+                if summarise:
+                    hours_without += leaves.people[j]
+                people[e, j, lo_s:lo_s + cascade.n_samples] = hours_without
         if len(outage_index) == 1:
             index, total, ever = outage_index[0], down_total[0], ever_down[0]
         else:  # > 64 samples: the union of the words' affected assets (integer sums)
@@ -522,13 +544,17 @@ class _Totals:
         self.loss[lo:lo + n] = r.loss_eur
         self.people[lo:lo + n] = r.people_hours
         self.damaged[lo:lo + n] = r.assets_damaged
+        # An event's indices are distinct (its damaged assets; the assets its
+        # cascade reaches), so a fancy-index add is np.add.at, only faster.
         for i in range(n):
             h = int(block.hazard_index[i])
             a, b = r.loss_ptr[i], r.loss_ptr[i + 1]
-            np.add.at(self.asset_loss[h], r.loss_index[a:b], r.loss_value[a:b])
+            index = r.loss_index[a:b]
+            self.asset_loss[h, index] += r.loss_value[a:b]
             a, b = r.outage_ptr[i], r.outage_ptr[i + 1]
-            np.add.at(self.asset_down[h], r.outage_index[a:b], r.down_value[a:b])
-            np.add.at(self.asset_out[h], r.outage_index[a:b], r.out_value[a:b])
+            index = r.outage_index[a:b]
+            self.asset_down[h, index] += r.down_value[a:b]
+            self.asset_out[h, index] += r.out_value[a:b]
 
     @property
     def complete(self) -> bool:
