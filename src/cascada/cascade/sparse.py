@@ -27,7 +27,7 @@ import numpy as np
 
 from cascada.cascade.graph import CompiledGraph
 from cascada.cascade.propagate import WORD_BITS, _group_satisfied, sample_mask
-from cascada.cascade.sparse_leaves import derive_leaves, merge_changes
+from cascada.cascade.sparse_leaves import derive_leaves, merge_changes, popcount64
 
 # --------------------------------------------------------------------------- kernel
 
@@ -407,15 +407,6 @@ def _to_dense(n_assets, hours, mask, assets, ptr, change_hour, change_word):
             for t in range(change_hour[j], end):
                 out[t, a] = change_word[j]
     return out
-
-
-@nb.njit(cache=True)
-def popcount64(x):
-    """Set bits of a uint64 (SWAR)."""
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
 @nb.njit(cache=True)

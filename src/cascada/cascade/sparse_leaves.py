@@ -45,7 +45,7 @@ def _k_of_n(value, lo, n, k, scratch):
 
 
 @nb.njit(cache=True, inline="always")
-def _popcount(x):
+def popcount64(x):
     """Set bits of a uint64 (SWAR)."""
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
@@ -178,7 +178,7 @@ def derive_leaves(
                 while bits != zero:
                     low = bits & (~bits + one)
                     bits ^= low
-                    h = wi * 64 + int(_popcount(low - one))
+                    h = wi * 64 + int(popcount64(low - one))
                     # a sample has at most one point an hour: up and down bits disjoint
                     intact = (intact | up_at[h]) & ~down_at[h]
                     up_at[h] = zero
@@ -324,7 +324,7 @@ def derive_leaves(
                     toggled = down ^ was_down
                     while toggled != zero:
                         low = toggled & (~toggled + one)
-                        s = _popcount(low - one)
+                        s = popcount64(low - one)
                         if down & low:
                             start_hour[s] -= acc_hour[i]
                         else:
@@ -335,18 +335,18 @@ def derive_leaves(
                     continue
                 seen |= down
                 run = until - acc_hour[i]
-                total += np.int64(_popcount(down)) * run
+                total += np.int64(popcount64(down)) * run
             if weighted:
                 while was_down != zero:  # down at the horizon
                     low = was_down & (~was_down + one)
-                    start_hour[_popcount(low - one)] += hours
+                    start_hour[popcount64(low - one)] += hours
                     was_down ^= low
                 for s in range(n_samples):
                     hrs[s] = np.float64(start_hour[s])
                     start_hour[s] = 0
             leaf_asset[n_leaf] = c
             leaf_total[n_leaf] = total
-            leaf_ever[n_leaf] = np.int64(_popcount(seen))
+            leaf_ever[n_leaf] = np.int64(popcount64(seen))
             n_leaf += 1
             if weighted:
                 for j in range(n_weights):

@@ -217,6 +217,20 @@ def sample_stack(assets: gpd.GeoDataFrame, stack: np.ndarray, transform, crs
     return intensity, exposed
 
 
+def value_at_points(geometries: gpd.GeoSeries, grid: np.ndarray, transform, crs,
+                    outside: float = np.nan) -> np.ndarray:
+    """The grid cell value (rows × columns) under each geometry's representative point;
+    ``outside`` where the point is off the grid. transform: the grid's north-up affine
+    transform; crs: its CRS."""
+    points = geometries.representative_point().to_crs(crs)
+    col = np.floor((points.x.to_numpy() - transform.c) / transform.a).astype(np.int64)
+    row = np.floor((points.y.to_numpy() - transform.f) / transform.e).astype(np.int64)
+    inside = (row >= 0) & (row < grid.shape[0]) & (col >= 0) & (col < grid.shape[1])
+    out = np.full(len(points), outside, dtype=np.float64)
+    out[inside] = grid[row[inside], col[inside]]
+    return out
+
+
 def footprint_eventset(
     assets: gpd.GeoDataFrame,
     path: str | Path,

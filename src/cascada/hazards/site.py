@@ -38,6 +38,7 @@ import numpy as np
 from scipy import ndimage
 
 from cascada.errors import CascadaInputError, require
+from cascada.hazards.footprint import value_at_points
 
 #: (slope m/m, Vs30 m/s) class bounds, Wald & Allen (2007) table 1, active tectonic.
 WALD_ALLEN_ACTIVE = ((1.0e-4, 180.0), (2.2e-3, 240.0), (6.3e-3, 300.0), (1.8e-2, 360.0),
@@ -94,13 +95,8 @@ def vs30_at_assets(assets: gpd.GeoDataFrame, dem_path: str | Path, default_m_s: 
     """(Vs30 m/s per asset, bool per asset: from the slope proxy) — ``default_m_s``
     where the asset's representative point is off the terrain model."""
     slope, transform = slope_grid(dem_path)
-    points = assets.geometry.representative_point().to_crs("EPSG:4326")
-    col = np.floor((points.x.to_numpy() - transform.c) / transform.a).astype(int)
-    row = np.floor((points.y.to_numpy() - transform.f) / transform.e).astype(int)
-    inside = (row >= 0) & (row < slope.shape[0]) & (col >= 0) & (col < slope.shape[1])
-    value = np.full(len(points), np.nan)
-    value[inside] = slope[row[inside], col[inside]]
+    value = value_at_points(assets.geometry, slope, transform, "EPSG:4326")
     proxied = np.isfinite(value)
-    vs30 = np.full(len(points), float(default_m_s))
+    vs30 = np.full(len(value), float(default_m_s))
     vs30[proxied] = vs30_from_slope_values(value[proxied])
     return vs30, proxied

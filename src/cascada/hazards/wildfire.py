@@ -78,7 +78,7 @@ from cascada.datafile import data_path
 from cascada.errors import CascadaInputError, require
 from cascada.hazards.drought import MALTA_LATITUDE, malta_climate
 from cascada.hazards.eventset import EventSet
-from cascada.hazards.footprint import sample_array, sample_stack
+from cascada.hazards.footprint import sample_array, sample_stack, value_at_points
 from cascada.hazards.registry import HazardModel, HazardParameters, register
 from cascada.region.osm import open_osm
 
@@ -459,13 +459,7 @@ def distance_to_wildland_m(geometries: gpd.GeoSeries, grid: FuelGrid) -> np.ndar
     if not wild.any():
         return np.full(len(geometries), np.inf)
     distance = ndimage.distance_transform_edt(~wild) * grid.cell_m
-    points = geometries.representative_point().to_crs(grid.crs)
-    col = np.floor((points.x.to_numpy() - grid.transform.c) / grid.transform.a).astype(int)
-    row = np.floor((points.y.to_numpy() - grid.transform.f) / grid.transform.e).astype(int)
-    inside = (row >= 0) & (row < wild.shape[0]) & (col >= 0) & (col < wild.shape[1])
-    out = np.full(len(points), np.inf)
-    out[inside] = distance[row[inside], col[inside]]
-    return out
+    return value_at_points(geometries, distance, grid.transform, grid.crs, outside=np.inf)
 
 
 def wui_class(distance_m: np.ndarray, interface_m: float) -> np.ndarray:

@@ -57,6 +57,11 @@ def _ep_png(ep: pd.DataFrame, unit: str, impacts: list[str]) -> bytes:
             ax.step(rows["return_period_years"], rows["impact_value"], where="post",
                     label=impact.removeprefix("people_hours_"),
                     color=figures.service_colour(impact.removeprefix("people_hours_"), i))
+    return _ep_finish(figure, ax, unit)
+
+
+def _ep_finish(figure, ax, unit: str) -> bytes:
+    """Log return-period axis, labels, grid and legend of an exceedance chart; PNG bytes."""
     ax.set_xscale("log")
     ax.set_xlabel("Return period (years)")
     ax.set_ylabel(unit)
@@ -78,13 +83,7 @@ def _ep_by_hazard_png(ep: pd.DataFrame, impact: str, unit: str) -> bytes:
         ax.step(part["return_period_years"], part["impact_value"], where="post",
                 label=str(hazard), linewidth=2.4 if hazard == "all" else 1.4,
                 color="#222222" if hazard == "all" else figures.service_colour(str(hazard), i))
-    ax.set_xscale("log")
-    ax.set_xlabel("Return period (years)")
-    ax.set_ylabel(unit)
-    ax.grid(True, which="both", alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, frameon=False)
-    return figures.to_png(figure)
+    return _ep_finish(figure, ax, unit)
 
 
 def _sector_rows(sectors: pd.DataFrame) -> list[tuple[str, ...]]:
